@@ -1,0 +1,196 @@
+"""dlbench: a DuckDB warehouse for deep-learning benchmark results.
+
+Each command opens the warehouse, calls one function of the `ingest` package
+and turns its named errors into a message on stderr and an exit code:
+0 ok, 1 query or runtime error, 2 bad input or usage (see README).
+Heavy modules (duckdb, pyarrow, sqlglot) are imported inside the commands.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ingest.errors import DlbenchError, ExitCode, InvalidInput
+from ingest.output import FORMATS
+
+app = typer.Typer(
+    help="dlbench: deep-learning benchmark results (benchmark.toml) in a DuckDB warehouse.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+export_app = typer.Typer(help="Export the warehouse: Parquet, the original JSON document, or the views as SQL.",
+                         no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+DB_HELP = "The warehouse file."
+DbOption = typer.Option("warehouse.duckdb", "--db", envvar="DLBENCH_DB", help=DB_HELP)
+NoRefresh = typer.Option(False, "--no-refresh", help="Do not rebuild a missing or stale warehouse first.")
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _fail(e: DlbenchError) -> None:
+    if isinstance(e, InvalidInput):
+        _print_findings(e.findings)
+        errors = sum(f.severity == "error" for f in e.findings)
+        _err(f"Error: {errors} error(s) in the input; nothing was written.")
+    else:
+        _err(f"Error: {e}")
+    raise typer.Exit(code=int(e.exit_code))
+
+
+def handles_errors(fn):
+    """Turn the library's named errors into a message and an exit code."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DlbenchError as e:
+            _fail(e)
+        except KeyboardInterrupt:
+            _err("Interrupted; the previous warehouse is unchanged.")
+            raise typer.Exit(code=int(ExitCode.RUNTIME))
+    return wrapper
+
+
+def _print_findings(findings, limit: int | None = None) -> None:
+    shown = findings if limit is None else findings[:limit]
+    for f in shown:
+        _err(f"{f.severity}: {f}")
+    if limit is not None and len(findings) > limit:
+        _err(f"... and {len(findings) - limit} more (all in the table ingest_warnings)")
+
+
+def _progress():
+    """A progress bar on stderr when it is a terminal, else None."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int, what: str) -> None:
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {what:<40}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    return show
+
+
+def _fresh(db: str, no_refresh: bool) -> None:
+    """Rebuild the warehouse when it is missing or its sources changed."""
+    from ingest.warehouse import refresh
+
+    if no_refresh:
+        return
+    summary = refresh(db, progress=_progress())
+    if summary is not None:
+        _err(f"dlbench: rebuilt {db} from {len(summary.files)} file(s) "
+             f"({summary.counts['runs']} runs) because its sources changed or it was missing")
+
+
+def _out_format(fmt: Optional[str]) -> str:
+    if fmt is None:
+        return "markdown" if sys.stdout.isatty() else "csv"
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"{fmt!r}; expected one of {', '.join(FORMATS)}", param_hint="--format")
+    return fmt
+
+
+@app.command()
+@handles_errors
+def ingest(
+    paths: Optional[List[Path]] = typer.Argument(
+        None, help="TOML files to ingest. Default: benchmark.toml and every data/*.toml."),
+    db: str = DbOption,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+):
+    """Check the TOML files and build the warehouse from them (atomically)."""
+    from ingest.warehouse import ingest as build
+
+    summary = build([str(p) for p in paths] if paths else None, db, progress=_progress())
+    if quiet:
+        return
+    c = summary.counts
+    typer.echo(f"Ingested {len(summary.files)} file(s) into {db} in {summary.seconds:.2f} s")
+    for label, key in (("machines", "machines"), ("models", "models"), ("runs", "runs"),
+                       ("measurements", "measurements"), ("warnings", "ingest_warnings")):
+        typer.echo(f"  {label:<13}{c[key]:>8}")
+    if summary.warnings:
+        _print_findings(summary.warnings, limit=10)
+
+
+@app.command()
+@handles_errors
+def validate(
+    paths: Optional[List[Path]] = typer.Argument(
+        None, help="TOML files to check. Default: benchmark.toml and every data/*.toml."),
+    fmt: str = typer.Option("text", "--format", help="text, or json for machine-readable findings."),
+):
+    """Run every check on the TOML files without writing anything."""
+    from ingest.warehouse import check_files, default_paths
+
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter(f"{fmt!r}; expected text or json", param_hint="--format")
+    files = [str(p) for p in paths] if paths else default_paths()
+    _, findings = check_files(files)
+    errors = [f for f in findings if f.severity == "error"]
+    if fmt == "json":
+        typer.echo(json.dumps({
+            "files": files, "errors": len(errors), "warnings": len(findings) - len(errors),
+            "findings": [f.as_dict() for f in findings]}, indent=2, ensure_ascii=False))
+    else:
+        _print_findings(findings)
+        verdict = "invalid" if errors else "valid"
+        _err(f"{len(files)} file(s) {verdict}: {len(errors)} error(s), {len(findings) - len(errors)} warning(s)")
+    if errors:
+        raise typer.Exit(code=int(ExitCode.BAD_INPUT))
+
+
+@app.command()
+@handles_errors
+def query(
+    sql: Optional[str] = typer.Argument(None, help="The SQL to run (read-only)."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", exists=True, dir_okay=False, readable=True,
+                                        help="Read the SQL from this file."),
+    fmt: Optional[str] = typer.Option(None, "--format",
+                                      help="markdown (default on a terminal), csv (default otherwise), json, ndjson."),
+    db: str = DbOption,
+    no_refresh: bool = NoRefresh,
+):
+    """Run ad-hoc SQL on a read-only connection to the warehouse."""
+    from ingest import query as q
+    from ingest.output import render
+    from ingest.warehouse import connect
+
+    if (sql is None) == (file is None):
+        raise typer.BadParameter("give the SQL as an argument or with --file, not both", param_hint="SQL")
+    fmt = _out_format(fmt)
+    text = sql if sql is not None else file.read_text()
+    _fresh(db, no_refresh)
+    with connect(db) as con:
+        columns, rows = q.run(con, text)
+    typer.echo(render(columns, rows, fmt), nl=False)
+
+
+@app.command()
+@handles_errors
+def views():
+    """List the named views and macros with what one row of each means."""
+    from ingest import sqlfiles
+
+    for obj in sqlfiles.macros() + sqlfiles.views():
+        name = f"{obj.name}(...)" if obj.kind == "macro" else obj.name
+        typer.echo(f"{name:<24}{obj.kind:<7}{obj.description}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,517 @@
+"""Read one benchmark TOML file: check every value and turn it into table rows.
+
+`read_file` never raises for bad input: it returns a `FileResult` whose
+`findings` say what is wrong (file, line, column, key path, what was
+expected) and, when there are no errors, the rows for every warehouse table.
+Checks that need more than one file (the same run twice, one machine defined
+differently in two files) are in `check_across`.
+
+Nothing is dropped: keys this module does not know are kept (numbers on a
+framework entry as measurements, anything else in the `extra` JSON column of
+the table they belong to) and reported as warnings.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+
+import tomli
+
+from .errors import Finding
+from .locate import KeyLocator, header_lines
+from .units import (
+    COUNT_EXPECTED,
+    RATE_EXPECTED,
+    SIZE_EXPECTED,
+    parse_count,
+    parse_rate,
+    parse_size,
+)
+
+MAX_TEXT = 500  # characters in a name, version or other label
+MAX_MS = 1e12  # a timing above this (about 31 years) is a typo
+TIME_EXPECTED = "a positive number of milliseconds such as 25 or 25.5"
+TEXT_EXPECTED = 'a string such as "Torch"'
+
+# The keys each level knows; everything else is kept in `extra`.
+MACHINE_KEYS = {"name", "type", "host", "devices", "models"}
+HOST_KEYS = {"os", "cpu", "cores", "cache", "ram"}
+DEVICE_KEYS = {"name", "memory", "cores", "memory_bandwith", "quantity"}
+MODEL_KEYS = {"name", "type", "details", "batch_size", "input", "frameworks"}
+FRAMEWORK_KEYS = {
+    "name", "version", "forward", "backward", "total", "memory",
+    "precision", "label", "libraries",
+}
+LIBRARY_KEYS = {"name", "version"}
+# framework keys that become measurements: key -> (metric, unit)
+TIMINGS = {"forward": "forward_ms", "backward": "backward_ms", "total": "total_ms"}
+KNOWN_METRICS = {"forward_ms", "backward_ms", "total_ms", "memory_bytes"}
+HINTS = {"memory_bandwidth": "memory_bandwith (spelled so in this format)"}
+_INPUT = re.compile(r"^[0-9]+(x[0-9]+)*$")
+
+
+def stable_id(*parts) -> int:
+    """A 52-bit id from a natural key: the same key gives the same id in every
+    ingest, and it fits a JSON number without loss."""
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 12
+
+
+def model_key(name: str) -> str:
+    """The canonical key of a model name: letters and digits, lower case, so that
+    "Alexnet" and "AlexNet", "VGG [A]" and "VGG-A" are the same model."""
+    return re.sub(r"[^0-9a-z]+", "", name.casefold()) or name
+
+
+def libraries_label(libraries: list[tuple[str, str | None]]) -> str:
+    return " + ".join(f"{n} {v}" if v else n for n, v in libraries)
+
+
+def format_path(path) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            key = part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part, ensure_ascii=False)
+            out += ("." if out else "") + key
+    return out
+
+
+def describe(value) -> str:
+    """How a value reads in a message: its TOML type and a short rendering."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"the integer {value if abs(value) < 10**30 else str(value)[:30] + '...'}"
+    if isinstance(value, float):
+        return f"the float {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f"the string {json.dumps(shown, ensure_ascii=False)}"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return f"the {type(value).__name__} {value}"
+
+
+def _jsonable(value):
+    """A TOML value as JSON can hold it (dates and times become ISO strings)."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _extra_json(extra: dict) -> str | None:
+    return json.dumps(_jsonable(extra), sort_keys=True, ensure_ascii=False) if extra else None
+
+
+@dataclass
+class FileResult:
+    """What reading one file gave: findings and, when it has no errors, rows."""
+
+    path: str  # as the user named it (used in messages)
+    abs_path: str
+    sha256: str = ""
+    size_bytes: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    rows: dict[str, list[dict]] = field(default_factory=dict)
+    machines: dict[str, dict] = field(default_factory=dict)  # key -> definition
+    machine_lines: dict[str, int] = field(default_factory=dict)
+    run_keys: list[tuple[tuple, int, int, str]] = field(default_factory=list)
+    root_extra: dict = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+
+class _Reader:
+    def __init__(self, result: FileResult, text: str):
+        self.r = result
+        self.text = text
+        self.headers = header_lines(text)
+        self._locator: KeyLocator | None = None
+        self.rows: dict[str, list[dict]] = {
+            t: [] for t in ("machines", "devices", "models", "frameworks", "runs",
+                            "run_libraries", "measurements", "source_machines")
+        }
+        self._frameworks: set[int] = set()
+        self._model_seen: dict[tuple, int] = {}
+
+    # -- positions and findings ------------------------------------------
+    def pos(self, path) -> tuple[int, int]:
+        path = tuple(path)
+        hit = self.headers.get(path)
+        if hit:
+            return hit
+        if self._locator is None:
+            self._locator = KeyLocator(self.text)
+        return self._locator.find(path)
+
+    def line(self, path) -> int:
+        return self.pos(path)[0]
+
+    def add(self, severity, path, message, expected=""):
+        line, col = self.pos(path)
+        self.r.findings.append(
+            Finding(severity, self.r.path, line, col, format_path(path), message, expected)
+        )
+
+    def error(self, path, message, expected=""):
+        self.add("error", path, message, expected)
+
+    def warn(self, path, message, expected=""):
+        self.add("warning", path, message, expected)
+
+    # -- typed getters ---------------------------------------------------
+    def table(self, value, path, what) -> dict | None:
+        if isinstance(value, dict):
+            return value
+        self.error(path, f"wrong type: got {describe(value)}", f"a table ({what})")
+        return None
+
+    def tables(self, value, path, what) -> list[dict]:
+        if value is None:
+            return []
+        if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            return value
+        self.error(path, f"wrong type: got {describe(value)}", f"an array of tables ([[{what}]])")
+        return []
+
+    def text_value(self, t: dict, key: str, path, required=False, expected=TEXT_EXPECTED):
+        if key not in t:
+            if required:
+                self.error(path, f"missing required key '{key}'", expected.replace("a string", f"{key} = a string", 1))
+            return None
+        v = t[key]
+        if not isinstance(v, str):
+            self.error(path + (key,), f"wrong type: got {describe(v)}", expected)
+            return None
+        if required and not v.strip():
+            self.error(path + (key,), "is empty", expected)
+            return None
+        if len(v) > MAX_TEXT:
+            self.error(path + (key,), f"is {len(v)} characters long", f"at most {MAX_TEXT} characters")
+            return None
+        return v
+
+    def count_value(self, t, key, path, positive=False):
+        """(value, text as written or None)"""
+        if key not in t:
+            return None, None
+        v = t[key]
+        n = parse_count(v)
+        if n is None or (positive and n == 0):
+            self.error(path + (key,), f"not a whole number: got {describe(v)}",
+                       "a positive whole number such as 128" if positive else COUNT_EXPECTED)
+            return None, None
+        return n, (v if isinstance(v, str) else None)
+
+    def size_value(self, t, key, path, parse=parse_size, expected=SIZE_EXPECTED):
+        if key not in t:
+            return None, None
+        v = t[key]
+        if not isinstance(v, str):
+            self.error(path + (key,), f"wrong type: got {describe(v)}", expected)
+            return None, None
+        n = parse(v)
+        if n is None:
+            self.error(path + (key,), f"not a size: got {describe(v)}", expected)
+            return None, None
+        return n, v
+
+    def time_value(self, t, key, path):
+        v = t[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            self.error(path + (key,), f"wrong type: got {describe(v)}", TIME_EXPECTED)
+            return None
+        if isinstance(v, float) and not math.isfinite(v):
+            self.error(path + (key,), f"not a finite number: got {v}", TIME_EXPECTED)
+            return None
+        if v <= 0:
+            self.error(path + (key,), f"must be positive: got {v}", TIME_EXPECTED)
+            return None
+        if v >= MAX_MS:
+            self.error(path + (key,), f"is implausibly large: got {describe(v)[4:]}", f"{TIME_EXPECTED}, below 1e12")
+            return None
+        return v
+
+    def unknown(self, t: dict, known: set, path, what) -> dict:
+        extra = {k: v for k, v in t.items() if k not in known}
+        for k in extra:
+            hint = HINTS.get(k)
+            self.warn(path + (k,), f"unknown key '{k}' in {what}; kept in its extra column",
+                      f"did you mean {hint}?" if hint else "")
+        return extra
+
+    # -- the document ----------------------------------------------------
+    def read(self, doc: dict, source_id: int) -> None:
+        self.source_id = source_id
+        machines = 0
+        for key, value in doc.items():
+            if not isinstance(value, dict):
+                self.r.root_extra[key] = value
+                self.warn((key,), f"top-level key '{key}' is not a machine table; kept in sources.extra",
+                          f"a machine table such as [{key}]")
+                continue
+            machines += 1
+            self.machine(key, value)
+        if not machines:
+            self.error((), "no machine sections found", "at least one machine table such as [nvidia-titan-x] with name = ...")
+
+    def machine(self, key: str, m: dict) -> None:
+        path = (key,)
+        machine_id = stable_id("machine", key)
+        name = self.text_value(m, "name", path, required=True, expected='a string such as "Nvidia Titan X"')
+        mtype = self.text_value(m, "type", path, expected='a string such as "GPU" or "CPU"')
+        extra = self.unknown(m, MACHINE_KEYS, path, "a machine")
+        row = dict(machine_id=machine_id, machine_key=key, name=name, type=mtype,
+                   source_id=self.source_id, line=self.line(path), extra=_extra_json(extra),
+                   has_host="host" in m)
+        host = {}
+        if "host" in m:
+            host = self.table(m["host"], path + ("host",), f"[{key}.host]") or {}
+        hp = path + ("host",)
+        row["host_os"] = self.text_value(host, "os", hp, expected='a string such as "linux/arch"')
+        row["host_cpu"] = self.text_value(host, "cpu", hp, expected='a string such as "Intel(R) Core(TM) i7-2600K"')
+        row["host_cores"], row["host_cores_text"] = self.count_value(host, "cores", hp)
+        row["host_cache_bytes"], row["host_cache_text"] = self.size_value(host, "cache", hp)
+        row["host_ram_bytes"], row["host_ram_text"] = self.size_value(host, "ram", hp)
+        row["host_extra"] = _extra_json(self.unknown(host, HOST_KEYS, hp, "a host"))
+        row["host_line"] = self.line(hp) if "host" in m else None
+        devices = self.tables(m.get("devices"), path + ("devices",), f"{key}.devices")
+        device_bytes = 0
+        device_rows = []
+        for i, d in enumerate(devices):
+            drow = self.device(key, machine_id, i, d)
+            device_rows.append(drow)
+            if drow["memory_bytes"]:
+                device_bytes += drow["memory_bytes"] * (drow["quantity"] if drow["quantity"] is not None else 1)
+        row["has_devices"] = "devices" in m
+        self.rows["machines"].append(row)
+        self.rows["devices"].extend(device_rows)
+        self.rows["source_machines"].append(dict(source_id=self.source_id, machine_id=machine_id, line=row["line"]))
+        # the definition that must agree when a machine is in several files
+        self.r.machines[key] = {k: v for k, v in m.items() if k != "models"}
+        self.r.machine_lines[key] = row["line"]
+        models = self.tables(m.get("models"), path + ("models",), f"{key}.models")
+        for i, model in enumerate(models):
+            self.model(key, machine_id, i, model, device_bytes)
+
+    def device(self, key, machine_id, i, d) -> dict:
+        path = (key, "devices", i)
+        row = dict(device_id=stable_id("device", key, i), machine_id=machine_id, position=i,
+                   line=self.line(path))
+        row["name"] = self.text_value(d, "name", path, expected='a string such as "Nvidia Titan X"')
+        row["memory_bytes"], row["memory_text"] = self.size_value(d, "memory", path)
+        row["cores"], row["cores_text"] = self.count_value(d, "cores", path)
+        row["memory_bandwidth_bytes_per_s"], row["memory_bandwidth_text"] = self.size_value(
+            d, "memory_bandwith", path, parse=parse_rate, expected=RATE_EXPECTED)
+        row["quantity"], row["quantity_text"] = self.count_value(d, "quantity", path)
+        row["extra"] = _extra_json(self.unknown(d, DEVICE_KEYS, path, "a device"))
+        return row
+
+    def model(self, key, machine_id, i, m, device_bytes) -> None:
+        path = (key, "models", i)
+        name = self.text_value(m, "name", path, required=True, expected='a string such as "Alexnet"')
+        mkey = model_key(name) if name else f"#{i}"
+        seen = self._model_seen.get((key, mkey), 0)
+        self._model_seen[(key, mkey)] = seen + 1
+        model_id = stable_id("model", key, mkey, self.r.path, seen)
+        batch, batch_text = self.count_value(m, "batch_size", path, positive=True)
+        input_shape = self.text_value(m, "input", path, expected='a shape such as "3x224x224"')
+        if input_shape is not None and not _INPUT.match(input_shape):
+            self.error(path + ("input",), f"not a shape: got {describe(input_shape)}", 'a shape such as "3x224x224"')
+        extra = self.unknown(m, MODEL_KEYS, path, "a model")
+        self.rows["models"].append(dict(
+            model_id=model_id, machine_id=machine_id, source_id=self.source_id, position=i,
+            name=name, model_key=mkey,
+            type=self.text_value(m, "type", path, expected='a string such as "model"'),
+            details=self.text_value(m, "details", path, expected="a string (a link or a description)"),
+            batch_size=batch, batch_size_text=batch_text, input_shape=input_shape,
+            line=self.line(path), extra=_extra_json(extra)))
+        frameworks = self.tables(m.get("frameworks"), path + ("frameworks",), f"{key}.models.frameworks")
+        for j, f in enumerate(frameworks):
+            self.run(path + ("frameworks", j), machine_id, mkey, model_id, f, device_bytes)
+
+    def run(self, path, machine_id, mkey, model_id, f, device_bytes) -> None:
+        name = self.text_value(f, "name", path, required=True, expected='a string such as "Torch"')
+        version = self.text_value(f, "version", path, required=True, expected='a string such as "0.2" or "07/03/2016"')
+        precision = self.text_value(f, "precision", path, expected='a string such as "fp32" or "fp16"')
+        label = self.text_value(f, "label", path, expected="a string (the stack's name as published)")
+        libs = []
+        lib_rows = []
+        for k, lib in enumerate(self.tables(f.get("libraries"), path + ("libraries",), "...frameworks.libraries")):
+            lp = path + ("libraries", k)
+            lname = self.text_value(lib, "name", lp, required=True, expected='a string such as "cuDNN"')
+            lversion = self.text_value(lib, "version", lp, expected='a string such as "4"')
+            libs.append((lname, lversion))
+            lib_rows.append(dict(position=k, name=lname, version=lversion, line=self.line(lp),
+                                 extra=_extra_json(self.unknown(lib, LIBRARY_KEYS, lp, "a library"))))
+        # measurements: timings, memory, and any other number the entry carries
+        values = []  # (key, metric, value, unit, written)
+        for k, metric in TIMINGS.items():
+            if k in f:
+                v = self.time_value(f, k, path)
+                if v is not None:
+                    values.append((k, metric, float(v), "ms", json.dumps(v)))
+        if not ("forward" in f or "backward" in f):
+            self.error(path, "missing timing: neither 'forward' nor 'backward' is given",
+                       "forward = <ms> and/or backward = <ms>")
+        memory, memory_text = self.size_value(f, "memory", path)
+        if memory is not None:
+            values.append(("memory", "memory_bytes", float(memory), "bytes", json.dumps(memory_text)))
+            if device_bytes and memory > device_bytes:
+                self.warn(path + ("memory",), f"memory {memory_text} is above the machine's total device memory "
+                          f"({device_bytes / 1e6:g}MB)", "at most the devices' memory")
+        elif "memory" not in f:
+            self.warn(path, "no 'memory' given; memory comparisons will leave this run out",
+                      'memory = "<size>" such as "1750MB"')
+        extra = {}
+        for k, v in f.items():
+            if k in FRAMEWORK_KEYS:
+                continue
+            numeric = isinstance(v, (int, float)) and not isinstance(v, bool) and k not in KNOWN_METRICS
+            if numeric and math.isfinite(v):
+                values.append((k, k, float(v), None, json.dumps(v)))
+                self.warn(path + (k,), f"unknown key '{k}' on a framework entry; kept as measurement '{k}'")
+            else:
+                extra[k] = v
+                self.warn(path + (k,), f"unknown key '{k}' on a framework entry; kept in runs.extra")
+        times = {metric: v for _, metric, v, _, _ in values}
+        if "total_ms" in times and "forward_ms" in times and "backward_ms" in times:
+            both = times["forward_ms"] + times["backward_ms"]
+            if abs(times["total_ms"] - both) > 1:
+                self.warn(path + ("total",), f"reported total {times['total_ms']:g} ms differs from forward + "
+                          f"backward = {both:g} ms by more than 1 ms", "forward + backward within 1 ms")
+        if name is None or version is None or any(n is None for n, _ in libs):
+            return  # an error was reported; no key to build
+        lib_key = tuple(sorted((n, v or "") for n, v in libs))
+        natural = (self.rows["machines"][-1]["machine_key"], mkey, name, version, lib_key, precision or "")
+        run_id = stable_id("run", *natural[:4], lib_key, natural[5])
+        line, _ = self.pos(path)
+        self.r.run_keys.append((natural, line, run_id, format_path(path)))
+        framework_id = stable_id("framework", name, version)
+        if framework_id not in self._frameworks:
+            self._frameworks.add(framework_id)
+            self.rows["frameworks"].append(dict(framework_id=framework_id, name=name, version=version))
+        self.rows["runs"].append(dict(
+            run_id=run_id, machine_id=machine_id, model_id=model_id, framework_id=framework_id,
+            source_id=self.source_id, position=path[-1], line=line, precision=precision, label=label,
+            libraries=libraries_label(libs) if libs else None, has_libraries="libraries" in f,
+            extra=_extra_json(extra)))
+        for lr in lib_rows:
+            lr["run_id"] = run_id
+            self.rows["run_libraries"].append(lr)
+        for k, metric, v, unit, written in values:
+            self.rows["measurements"].append(dict(run_id=run_id, metric=metric, key=k, value=v,
+                                                  unit=unit, written=written))
+
+
+def _decode(data: bytes, result: FileResult) -> str | None:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        result.findings.append(Finding("error", result.path, 1, 1, "", "file is not UTF-8 text (it starts with a UTF-16 byte order mark)",
+                                       "a TOML file encoded as UTF-8"))
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        result.findings.append(Finding("error", result.path, line, col, "",
+                                       f"file is not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})",
+                                       "a TOML file encoded as UTF-8"))
+        return None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        result.findings.append(Finding("error", result.path, line, 1, "", "file contains NUL bytes; it looks binary",
+                                       "a TOML text file"))
+        return None
+    return text
+
+
+def source_id_for(path: str) -> int:
+    return stable_id("source", os.path.normpath(path))
+
+
+def read_file(path: str) -> FileResult:
+    """Read, check and normalize one file. Never raises for bad input."""
+    result = FileResult(path=path, abs_path=os.path.abspath(path))
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except IsADirectoryError:
+        result.findings.append(Finding("error", path, 0, 0, "", "is a directory", "a TOML file"))
+        return result
+    except FileNotFoundError:
+        result.findings.append(Finding("error", path, 0, 0, "", "no such file", "an existing TOML file"))
+        return result
+    except OSError as e:
+        result.findings.append(Finding("error", path, 0, 0, "", f"cannot be read: {e.strerror}", "a readable TOML file"))
+        return result
+    result.sha256 = hashlib.sha256(data).hexdigest()
+    result.size_bytes = len(data)
+    text = _decode(data, result)
+    if text is None:
+        return result
+    return read_text(text, result)
+
+
+def read_text(text: str, result: FileResult) -> FileResult:
+    try:
+        doc = tomli.loads(text)
+    except tomli.TOMLDecodeError as e:
+        line = getattr(e, "lineno", 1) or 1
+        col = getattr(e, "colno", 1) or 1
+        msg = getattr(e, "msg", str(e))
+        result.findings.append(Finding("error", result.path, line, col, "", f"TOML syntax error: {msg}",
+                                       "valid TOML (see https://toml.io)"))
+        return result
+    reader = _Reader(result, text)
+    reader.read(doc, source_id_for(result.path))
+    if not result.errors:
+        result.rows = reader.rows
+    return result
+
+
+def check_across(results: list[FileResult]) -> list[Finding]:
+    """Errors that need all files: a run given twice, a machine defined differently."""
+    findings: list[Finding] = []
+    runs: dict[tuple, tuple[str, int]] = {}
+    machines: dict[str, tuple[dict, str, int]] = {}
+    for r in results:
+        for key, definition in r.machines.items():
+            line = r.machine_lines[key]
+            if key in machines:
+                other, opath, oline = machines[key]
+                if other != definition:
+                    differ = sorted(k for k in set(other) | set(definition) if other.get(k) != definition.get(k))
+                    findings.append(Finding("error", r.path, line, 1, key,
+                        f"machine '{key}' is defined differently in {opath}:{oline} ({', '.join(differ)} differ)",
+                        "the same name, type, host and devices in every file that has this machine"))
+            else:
+                machines[key] = (definition, r.path, line)
+        for natural, line, _run_id, path in r.run_keys:
+            if natural in runs:
+                opath, oline = runs[natural]
+                machine, _, fw, version, libs, precision = natural
+                stack = f"{fw} {version}" + "".join(f" + {n} {v}".rstrip() for n, v in libs)
+                stack += f" {precision}" if precision else ""
+                findings.append(Finding("error", r.path, line, 1, path,
+                    f"the same run as {opath}:{oline} (machine '{machine}', {stack})",
+                    "each machine, model, framework, version, libraries and precision at most once"))
+            else:
+                runs[natural] = (r.path, line)
+    return findings

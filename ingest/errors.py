@@ -1,0 +1,81 @@
+"""Exit codes, findings and the named exceptions of dlbench.
+
+Every problem with an input file is a `Finding`: where it is (file, line,
+column, key path), what is wrong and what was expected. Findings are collected
+for a whole run and reported together; errors stop an ingest, warnings do not.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass
+
+
+class ExitCode(enum.IntEnum):
+    """The exit codes of every `cli.py` command (documented in the README)."""
+
+    OK = 0
+    RUNTIME = 1  # a query failed, the warehouse could not be written, ...
+    BAD_INPUT = 2  # bad input file or bad usage: nothing was written
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in one input file."""
+
+    severity: str  # "error" or "warning"
+    file: str
+    line: int
+    column: int
+    path: str  # key path such as nvidia-titan-x.models[0].frameworks[2].forward
+    message: str  # what is wrong
+    expected: str = ""  # what was expected instead
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}: "
+        key = f"{self.path}: " if self.path else ""
+        tail = f"; expected {self.expected}" if self.expected else ""
+        return f"{where}{key}{self.message}{tail}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class DlbenchError(Exception):
+    "Base class of the errors dlbench reports without a traceback"
+
+    exit_code = ExitCode.RUNTIME
+
+
+class InvalidInput(DlbenchError):
+    "An input file has errors; nothing was written"
+
+    exit_code = ExitCode.BAD_INPUT
+
+    def __init__(self, findings: list[Finding]):
+        self.findings = findings
+        errors = [f for f in findings if f.severity == "error"]
+        super().__init__(f"{len(errors)} error(s) in the input; nothing was written")
+
+
+class WarehouseBusy(DlbenchError):
+    "Another process holds the warehouse lock for longer than we may wait"
+
+
+class WarehouseWriteError(DlbenchError):
+    "The warehouse could not be written; the previous one is unchanged"
+
+
+class WarehouseMissing(DlbenchError):
+    "There is no warehouse at the given path and refreshing was turned off"
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class QueryError(DlbenchError):
+    "A query failed or was refused"
+
+
+class UsageError(DlbenchError):
+    "The command was called with arguments that cannot work"
+
+    exit_code = ExitCode.BAD_INPUT

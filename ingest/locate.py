@@ -1,0 +1,203 @@
+"""Where things are in a TOML file: the line and column of a table or a key.
+
+tomli gives values without positions, so dlbench finds them in the text.
+Two scanners share one way of resolving table headers:
+
+* `header_lines` looks at table headers only (fast: one regex over the text);
+  it gives the line where every table and array-of-tables entry starts, which
+  is all an ingest needs (each run records the line its entry starts on).
+* `KeyLocator` walks every line with a small lexer that understands strings,
+  multi-line strings and arrays; it is used only to place findings, so it runs
+  only when there is something to report.
+
+Paths are tuples of keys (str) and array indexes (int), e.g.
+("nvidia-titan-x", "models", 0, "frameworks", 2, "forward").
+"""
+from __future__ import annotations
+
+import re
+
+_BARE = r"[A-Za-z0-9_-]+"
+_BASIC = r'"(?:[^"\\\n]|\\.)*"'
+_LITERAL = r"'[^'\n]*'"
+_KEY = rf"(?:{_BARE}|{_BASIC}|{_LITERAL})"
+_DOTTED = rf"{_KEY}(?:[ \t]*\.[ \t]*{_KEY})*"
+HEADER_RE = re.compile(
+    rf"^[ \t]*(\[\[?)[ \t]*({_DOTTED})[ \t]*\]\]?[ \t]*(?:#[^\n]*)?$", re.MULTILINE
+)
+_KEY_PART = re.compile(rf"[ \t]*({_KEY})[ \t]*(\.)?")
+
+Path = tuple
+
+
+def split_key(dotted: str) -> list[str]:
+    """Split a dotted TOML key into its parts, unquoting quoted parts."""
+    parts, pos = [], 0
+    while pos < len(dotted):
+        m = _KEY_PART.match(dotted, pos)
+        if not m:
+            break
+        parts.append(_unquote(m.group(1)))
+        pos = m.end()
+        if not m.group(2):
+            break
+    return parts
+
+
+def _unquote(key: str) -> str:
+    if key.startswith('"'):
+        import json
+
+        try:
+            return json.loads(key)
+        except ValueError:
+            return key[1:-1]
+    if key.startswith("'"):
+        return key[1:-1]
+    return key
+
+
+class _Tables:
+    """Resolves headers to paths, counting array-of-tables entries."""
+
+    def __init__(self):
+        self.counts: dict[Path, int] = {}
+
+    def _resolve(self, parts: list[str]) -> Path:
+        path: Path = ()
+        for part in parts:
+            path = path + (part,)
+            n = self.counts.get(path)
+            if n:
+                path = path + (n - 1,)
+        return path
+
+    def header(self, is_array: bool, parts: list[str]) -> Path:
+        if not parts:
+            return ()
+        if not is_array:
+            return self._resolve(parts)
+        parent = self._resolve(parts[:-1])
+        key = parent + (parts[-1],)
+        n = self.counts.get(key, 0)
+        self.counts[key] = n + 1
+        return key + (n,)
+
+
+def header_lines(text: str, line_offset: int = 0) -> dict[Path, tuple[int, int]]:
+    """(line, column), 1-based, of every table header in `text`, by resolved path."""
+    tables = _Tables()
+    found: dict[Path, tuple[int, int]] = {}
+    line, last = 1 + line_offset, 0
+    for m in HEADER_RE.finditer(text):
+        line += text.count("\n", last, m.start())
+        last = m.start()
+        path = tables.header(m.group(1) == "[[", split_key(m.group(2)))
+        found.setdefault(path, (line, m.start(1) - m.start() + 1))
+    return found
+
+
+class KeyLocator:
+    """Line and column of every table and key in a TOML text (1-based)."""
+
+    def __init__(self, text: str, line_offset: int = 0):
+        self.positions: dict[Path, tuple[int, int]] = {}
+        self._scan(text, line_offset)
+
+    def find(self, path: Path) -> tuple[int, int]:
+        """The position of `path`, or of its nearest ancestor that is written."""
+        path = tuple(path)
+        while path:
+            if path in self.positions:
+                return self.positions[path]
+            path = path[:-1]
+        return (1, 1)
+
+    def _scan(self, text: str, line_offset: int) -> None:
+        tables = _Tables()
+        current: Path = ()
+        lines = text.split("\n")
+        i = 0
+        while i < len(lines):
+            raw = lines[i]
+            lineno = i + 1 + line_offset
+            stripped = raw.lstrip()
+            col = len(raw) - len(stripped) + 1
+            i += 1
+            if not stripped or stripped.startswith("#"):
+                continue
+            m = HEADER_RE.match(raw)
+            if m:
+                current = tables.header(m.group(1) == "[[", split_key(m.group(2)))
+                self.positions.setdefault(current, (lineno, col))
+                continue
+            eq = _key_end(stripped)
+            if eq is None:
+                continue
+            parts = split_key(stripped[:eq])
+            if parts:
+                self.positions.setdefault(current + tuple(parts), (lineno, col))
+            # skip the lines a multi-line value spans
+            i = _value_end(lines, i - 1, (len(raw) - len(stripped)) + eq + 1)
+
+
+def _key_end(stripped: str) -> int | None:
+    """Index of the '=' that ends the key of a key/value line, or None."""
+    pos = 0
+    while pos < len(stripped):
+        ch = stripped[pos]
+        if ch == "=":
+            return pos
+        if ch in "\"'":
+            close = stripped.find(ch, pos + 1)
+            while ch == '"' and close > 0 and stripped[close - 1] == "\\":
+                close = stripped.find(ch, close + 1)
+            if close < 0:
+                return None
+            pos = close + 1
+            continue
+        if ch == "#":
+            return None
+        pos += 1
+    return None
+
+
+def _value_end(lines: list[str], i: int, start: int) -> int:
+    """Index of the first line after the value that starts at lines[i][start:]."""
+    depth = 0
+    in_str = None  # '"', "'", '"""' or "'''"
+    while i < len(lines):
+        s = lines[i]
+        pos = start
+        while pos < len(s):
+            if in_str:
+                if in_str in ('"', '"""') and s[pos] == "\\":
+                    pos += 2
+                    continue
+                if s.startswith(in_str, pos):
+                    pos += len(in_str)
+                    in_str = None
+                    continue
+                pos += 1
+                continue
+            ch = s[pos]
+            if ch == "#":
+                break
+            if s.startswith('"""', pos) or s.startswith("'''", pos):
+                in_str = s[pos : pos + 3]
+                pos += 3
+                continue
+            if ch in "\"'":
+                in_str = ch
+            elif ch in "[{":
+                depth += 1
+            elif ch in "]}":
+                depth -= 1
+            pos += 1
+        if in_str in ('"', "'"):
+            in_str = None  # a single-line string cannot span lines
+        i += 1
+        start = 0
+        if depth <= 0 and in_str is None:
+            return i
+    return i

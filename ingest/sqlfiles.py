@@ -1,0 +1,86 @@
+"""The SQL that lives in sql/: the schema, the named views and the macros.
+
+A view file `sql/views/<name>.sql` holds one SELECT (no CREATE), so that it can
+be created in DuckDB and transpiled to other engines alike. Its leading
+comment says what one row is; the first comment line is its one-line
+description. A macro file `sql/macros/<name>.sql` holds a DuckDB CREATE MACRO.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+
+
+@dataclass(frozen=True)
+class SqlObject:
+    name: str
+    kind: str  # "view" or "macro"
+    path: Path
+    sql: str
+
+    @property
+    def comment(self) -> list[str]:
+        lines = []
+        for line in self.sql.splitlines():
+            if not line.startswith("--"):
+                break
+            lines.append(line[2:].strip())
+        return lines
+
+    @property
+    def description(self) -> str:
+        return self.comment[0] if self.comment else ""
+
+    @property
+    def body(self) -> str:
+        """The SQL without its leading comment and trailing semicolon."""
+        return self.sql.strip().rstrip(";").strip()
+
+
+def schema_sql() -> str:
+    return "\n".join(p.read_text() for p in sorted((SQL_DIR / "schema").glob("*.sql")))
+
+
+def _load(kind: str) -> list[SqlObject]:
+    folder = SQL_DIR / (kind + "s")
+    return [SqlObject(p.stem, kind, p, p.read_text()) for p in sorted(folder.glob("*.sql"))]
+
+
+@lru_cache(maxsize=1)
+def views() -> list[SqlObject]:
+    """Every view, in dependency order (a view after the views it reads)."""
+    objs = {o.name: o for o in _load("view")}
+    deps = {
+        name: {other for other in objs if other != name and re.search(rf"\b{other}\b", _code(o.sql))}
+        for name, o in objs.items()
+    }
+    ordered, done = [], set()
+
+    def visit(name, trail=()):
+        if name in done:
+            return
+        if name in trail:
+            raise ValueError(f"views depend on each other in a cycle: {' -> '.join(trail + (name,))}")
+        for dep in sorted(deps[name]):
+            visit(dep, trail + (name,))
+        done.add(name)
+        ordered.append(objs[name])
+
+    for name in sorted(objs):
+        visit(name)
+    return ordered
+
+
+@lru_cache(maxsize=1)
+def macros() -> list[SqlObject]:
+    return _load("macro")
+
+
+def _code(sql: str) -> str:
+    """SQL without comments and string literals, for finding references."""
+    sql = re.sub(r"--[^\n]*", " ", sql)
+    return re.sub(r"'(?:[^']|'')*'", "''", sql)

@@ -1,0 +1,157 @@
+-- The warehouse tables. Ids are stable: each is a 52-bit hash of the row's
+-- natural key, so ingesting the same files again gives the same ids and a saved
+-- query keeps working. Units are in the column names; *_text columns keep a
+-- value exactly as written in the TOML (NULL when it was written as a number).
+-- Sizes: KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB powers of 1024.
+
+-- One row per input file ingested. Grain: source_id (hash of the path as given).
+CREATE TABLE sources (
+    source_id     BIGINT PRIMARY KEY,
+    path          VARCHAR NOT NULL,      -- as given on the command line
+    abs_path      VARCHAR NOT NULL,
+    sha256        VARCHAR NOT NULL,      -- of the file's bytes; refresh compares it
+    size_bytes    BIGINT NOT NULL,
+    ingested_at   TIMESTAMP NOT NULL,    -- UTC
+    machines      INTEGER NOT NULL,      -- machine sections in this file
+    models        INTEGER NOT NULL,
+    runs          INTEGER NOT NULL,
+    measurements  INTEGER NOT NULL,
+    warnings      INTEGER NOT NULL,
+    extra         JSON                   -- top-level keys that are not machine tables
+);
+
+-- One row per machine key ([nvidia-titan-x]); a machine defined the same way in
+-- several files is one row (source_id: the first file, in path order).
+CREATE TABLE machines (
+    machine_id        BIGINT PRIMARY KEY,
+    machine_key       VARCHAR NOT NULL UNIQUE,   -- the TOML table key
+    name              VARCHAR NOT NULL,
+    type              VARCHAR,                   -- "GPU" or "CPU" as written
+    host_os           VARCHAR,
+    host_cpu          VARCHAR,
+    host_cores        INTEGER,
+    host_cores_text   VARCHAR,
+    host_cache_bytes  BIGINT,
+    host_cache_text   VARCHAR,
+    host_ram_bytes    BIGINT,
+    host_ram_text     VARCHAR,
+    has_host          BOOLEAN NOT NULL,          -- a [<machine>.host] table was written
+    has_devices       BOOLEAN NOT NULL,          -- a devices array was written
+    host_extra        JSON,
+    extra             JSON,
+    source_id         BIGINT NOT NULL REFERENCES sources (source_id),
+    line              INTEGER NOT NULL,          -- of the [<machine>] header
+    host_line         INTEGER
+);
+
+-- Which files define which machines (a machine may be in several files).
+-- Grain: (source_id, machine_id).
+CREATE TABLE source_machines (
+    source_id   BIGINT NOT NULL REFERENCES sources (source_id),
+    machine_id  BIGINT NOT NULL REFERENCES machines (machine_id),
+    line        INTEGER NOT NULL,
+    PRIMARY KEY (source_id, machine_id)
+);
+
+-- One row per [[<machine>.devices]] entry. Grain: (machine_id, position).
+CREATE TABLE devices (
+    device_id                     BIGINT PRIMARY KEY,
+    machine_id                    BIGINT NOT NULL REFERENCES machines (machine_id),
+    position                      INTEGER NOT NULL,   -- 0-based, in file order
+    name                          VARCHAR,
+    memory_bytes                  BIGINT,
+    memory_text                   VARCHAR,
+    cores                         INTEGER,
+    cores_text                    VARCHAR,
+    memory_bandwidth_bytes_per_s  BIGINT,
+    memory_bandwidth_text         VARCHAR,            -- key spelled memory_bandwith in the TOML
+    quantity                      INTEGER,
+    quantity_text                 VARCHAR,
+    extra                         JSON,
+    line                          INTEGER NOT NULL
+);
+
+-- One row per [[<machine>.models]] section as written in one file. The same
+-- model in two files (or twice in one) is two rows with the same model_key;
+-- views compare runs by (machine_id, model_key).
+CREATE TABLE models (
+    model_id         BIGINT PRIMARY KEY,
+    machine_id       BIGINT NOT NULL REFERENCES machines (machine_id),
+    source_id        BIGINT NOT NULL REFERENCES sources (source_id),
+    position         INTEGER NOT NULL,   -- 0-based, within the machine in that file
+    name             VARCHAR NOT NULL,   -- as written ("AlexNet")
+    model_key        VARCHAR NOT NULL,   -- canonical: letters and digits, lower case ("alexnet")
+    type             VARCHAR,
+    details          VARCHAR,
+    batch_size       INTEGER,            -- images per minibatch, when given
+    batch_size_text  VARCHAR,
+    input_shape      VARCHAR,            -- "3x224x224", key `input` in the TOML
+    extra            JSON,
+    line             INTEGER NOT NULL
+);
+
+-- One row per framework name and version. Grain: (name, version).
+CREATE TABLE frameworks (
+    framework_id  BIGINT PRIMARY KEY,
+    name          VARCHAR NOT NULL,
+    version       VARCHAR NOT NULL,   -- free text: "0.2", "07/03/2016"
+    UNIQUE (name, version)
+);
+
+-- One row per framework entry: one stack measured on one model on one machine.
+-- Natural key: machine, model_key, framework name and version, libraries, precision.
+CREATE TABLE runs (
+    run_id         BIGINT PRIMARY KEY,
+    machine_id     BIGINT NOT NULL REFERENCES machines (machine_id),
+    model_id       BIGINT NOT NULL REFERENCES models (model_id),
+    framework_id   BIGINT NOT NULL REFERENCES frameworks (framework_id),
+    source_id      BIGINT NOT NULL REFERENCES sources (source_id),
+    position       INTEGER NOT NULL,   -- 0-based, within its model section
+    line           INTEGER NOT NULL,   -- where the entry starts in the source file
+    precision      VARCHAR,            -- "fp32", "fp16", ... when given
+    label          VARCHAR,            -- the stack's name as published, when given
+    libraries      VARCHAR,            -- "cuDNN 4", "cuDNN 4 + cuBLAS 8"; NULL: none
+    has_libraries  BOOLEAN NOT NULL,   -- a libraries array was written (maybe empty)
+    extra          JSON                -- unknown non-numeric keys of the entry
+);
+
+-- One row per library entry of a run. Grain: (run_id, position).
+CREATE TABLE run_libraries (
+    run_id    BIGINT NOT NULL REFERENCES runs (run_id),
+    position  INTEGER NOT NULL,
+    name      VARCHAR NOT NULL,
+    version   VARCHAR,
+    extra     JSON,
+    line      INTEGER NOT NULL,
+    PRIMARY KEY (run_id, position)
+);
+
+-- One row per number measured in a run (long format). Grain: (run_id, metric).
+-- metric: forward_ms, backward_ms, total_ms (the total as reported), memory_bytes,
+-- or the key itself for any other number on the entry (unit NULL).
+CREATE TABLE measurements (
+    run_id   BIGINT NOT NULL REFERENCES runs (run_id),
+    metric   VARCHAR NOT NULL,
+    key      VARCHAR NOT NULL,   -- the TOML key: forward, backward, total, memory, ...
+    value    DOUBLE NOT NULL,    -- in `unit`
+    unit     VARCHAR,            -- ms, bytes, or NULL
+    written  JSON NOT NULL,      -- the value exactly as written: 25, 25.5, "1750MB"
+    PRIMARY KEY (run_id, metric)
+);
+
+-- One row per warning the ingest reported (errors stop an ingest).
+CREATE TABLE ingest_warnings (
+    source_id  BIGINT NOT NULL,
+    file       VARCHAR NOT NULL,
+    line       INTEGER NOT NULL,
+    "column"   INTEGER NOT NULL,
+    key_path   VARCHAR NOT NULL,
+    message    VARCHAR NOT NULL,
+    expected   VARCHAR NOT NULL
+);
+
+-- Facts about the build itself: key/value.
+CREATE TABLE warehouse_meta (
+    key    VARCHAR PRIMARY KEY,
+    value  VARCHAR NOT NULL
+);
