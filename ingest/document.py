@@ -127,7 +127,7 @@ class FileResult:
     rows: dict[str, list[dict]] = field(default_factory=dict)
     machines: dict[str, dict] = field(default_factory=dict)  # key -> definition
     machine_lines: dict[str, int] = field(default_factory=dict)
-    run_keys: list[tuple[tuple, int, int, str]] = field(default_factory=list)
+    run_keys: list[tuple[tuple, int, int, str]] = field(default_factory=list)  # key, line, col, path
     root_extra: dict = field(default_factory=dict)
 
     @property
@@ -399,8 +399,8 @@ class _Reader:
         lib_key = tuple(sorted((n, v or "") for n, v in libs))
         natural = (self.rows["machines"][-1]["machine_key"], mkey, name, version, lib_key, precision or "")
         run_id = stable_id("run", *natural[:4], lib_key, natural[5])
-        line, _ = self.pos(path)
-        self.r.run_keys.append((natural, line, run_id, format_path(path)))
+        line, col = self.pos(path)
+        self.r.run_keys.append((natural, line, col, format_path(path)))
         framework_id = stable_id("framework", name, version)
         if framework_id not in self._frameworks:
             self._frameworks.add(framework_id)
@@ -503,13 +503,13 @@ def check_across(results: list[FileResult]) -> list[Finding]:
                         "the same name, type, host and devices in every file that has this machine"))
             else:
                 machines[key] = (definition, r.path, line)
-        for natural, line, _run_id, path in r.run_keys:
+        for natural, line, col, path in r.run_keys:
             if natural in runs:
                 opath, oline = runs[natural]
                 machine, _, fw, version, libs, precision = natural
                 stack = f"{fw} {version}" + "".join(f" + {n} {v}".rstrip() for n, v in libs)
                 stack += f" {precision}" if precision else ""
-                findings.append(Finding("error", r.path, line, 1, path,
+                findings.append(Finding("error", r.path, line, col, path,
                     f"the same run as {opath}:{oline} (machine '{machine}', {stack})",
                     "each machine, model, framework, version, libraries and precision at most once"))
             else:

@@ -179,8 +179,10 @@ def _write(db: str, results, findings, spec: str, progress=None) -> None:
     target = os.path.abspath(db)
     folder = os.path.dirname(target)
     tmp = os.path.join(folder, f".{os.path.basename(target)}.tmp-{os.getpid()}")
+    # we hold the lock, so any temp file beside the target is left by a killed ingest
+    for stale in glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(os.path.basename(target))}.tmp-*")):
+        _remove(stale)
     try:
-        _remove(tmp)
         con = duckdb.connect(tmp)
         try:
             con.execute(sqlfiles.schema_sql())
