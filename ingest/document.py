@@ -34,6 +34,8 @@ from .units import (
 
 MAX_TEXT = 500  # characters in a name, version or other label
 MAX_MS = 1e12  # a timing above this (about 31 years) is a typo
+MAX_COUNT = 2**31 - 1  # cores, quantity, batch_size are INTEGER columns
+NONFINITE_EXPECTED = "a finite number (unknown keys are kept as JSON, which has no nan or inf)"
 TIME_EXPECTED = "a positive number of milliseconds such as 25 or 25.5"
 TEXT_EXPECTED = 'a string such as "Torch"'
 
@@ -57,7 +59,12 @@ _INPUT = re.compile(r"^[0-9]+(x[0-9]+)*$")
 def stable_id(*parts) -> int:
     """A 52-bit id from a natural key: the same key gives the same id in every
     ingest, and it fits a JSON number without loss."""
-    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
+    key = "\x1f".join(map(str, parts))
+    # parts are joined with \x1f; a part that holds \x1f itself would make two keys
+    # collide, so such keys are hashed as JSON (which escapes it) instead
+    if key.count("\x1f") != len(parts) - 1:
+        key = "\x1e" + json.dumps([str(p) for p in parts])
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 12
 
 
@@ -68,7 +75,10 @@ def model_key(name: str) -> str:
 
 
 def libraries_label(libraries: list[tuple[str, str | None]]) -> str:
-    return " + ".join(f"{n} {v}" if v else n for n, v in libraries)
+    if len(libraries) == 1:
+        n, v = libraries[0]
+        return f"{n} {v}" if v else n
+    return " + ".join([f"{n} {v}" if v else n for n, v in libraries])
 
 
 def format_path(path) -> str:
@@ -100,6 +110,18 @@ def describe(value) -> str:
     return f"the {type(value).__name__} {value}"
 
 
+def _nonfinite(value, at=()) -> tuple[tuple, float] | None:
+    """(path within `value`, the number) of the first nan or inf in `value`, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return at, value
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        found = _nonfinite(v, at + (k,))
+        if found:
+            return found
+    return None
+
+
 def _jsonable(value):
     """A TOML value as JSON can hold it (dates and times become ISO strings)."""
     if isinstance(value, dict):
@@ -109,6 +131,15 @@ def _jsonable(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def _written(value) -> str:
+    """A number or string as JSON text, exactly as TOML wrote it (25, 25.5, "1750MB")."""
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _extra_json(extra: dict) -> str | None:
@@ -129,6 +160,7 @@ class FileResult:
     machine_lines: dict[str, int] = field(default_factory=dict)
     run_keys: list[tuple[tuple, int, int, str]] = field(default_factory=list)  # key, line, col, path
     root_extra: dict = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # rows per table, when rows were streamed
 
     @property
     def errors(self) -> list[Finding]:
@@ -136,16 +168,17 @@ class FileResult:
 
 
 class _Reader:
-    def __init__(self, result: FileResult, text: str):
+    def __init__(self, result: FileResult, text: str, line_offset: int = 0):
         self.r = result
         self.text = text
-        self.headers = header_lines(text)
+        self.line_offset = line_offset
+        self.headers = header_lines(text, line_offset)
         self._locator: KeyLocator | None = None
         self.rows: dict[str, list[dict]] = {
             t: [] for t in ("machines", "devices", "models", "frameworks", "runs",
                             "run_libraries", "measurements", "source_machines")
         }
-        self._frameworks: set[int] = set()
+        self._frameworks: dict[tuple[str, str], int] = {}
         self._model_seen: dict[tuple, int] = {}
 
     # -- positions and findings ------------------------------------------
@@ -155,7 +188,7 @@ class _Reader:
         if hit:
             return hit
         if self._locator is None:
-            self._locator = KeyLocator(self.text)
+            self._locator = KeyLocator(self.text, self.line_offset)
         return self._locator.find(path)
 
     def line(self, path) -> int:
@@ -183,12 +216,19 @@ class _Reader:
     def tables(self, value, path, what) -> list[dict]:
         if value is None:
             return []
-        if isinstance(value, list) and all(isinstance(v, dict) for v in value):
-            return value
+        if isinstance(value, list):
+            for v in value:
+                if not isinstance(v, dict):
+                    break
+            else:
+                return value
         self.error(path, f"wrong type: got {describe(value)}", f"an array of tables ([[{what}]])")
         return []
 
     def text_value(self, t: dict, key: str, path, required=False, expected=TEXT_EXPECTED):
+        v = t.get(key)
+        if type(v) is str and 0 < len(v) <= MAX_TEXT and not v.isspace():
+            return v  # the common case, checked first: ingest time is mostly spent here
         if key not in t:
             if required:
                 self.error(path, f"missing required key '{key}'", expected.replace("a string", f"{key} = a string", 1))
@@ -211,9 +251,15 @@ class _Reader:
             return None, None
         v = t[key]
         n = parse_count(v)
+        if isinstance(v, int) and not isinstance(v, bool) and v > MAX_COUNT:
+            self.error(path + (key,), f"is too large: got {describe(v)}", f"a whole number up to {MAX_COUNT}")
+            return None, None
         if n is None or (positive and n == 0):
             self.error(path + (key,), f"not a whole number: got {describe(v)}",
                        "a positive whole number such as 128" if positive else COUNT_EXPECTED)
+            return None, None
+        if n > MAX_COUNT:
+            self.error(path + (key,), f"is too large: got {describe(v)}", f"a whole number up to {MAX_COUNT}")
             return None, None
         return n, (v if isinstance(v, str) else None)
 
@@ -232,6 +278,8 @@ class _Reader:
 
     def time_value(self, t, key, path):
         v = t[key]
+        if (type(v) is int or type(v) is float) and 0 < v < MAX_MS:
+            return v  # the common case (nan fails the comparison and is reported below)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             self.error(path + (key,), f"wrong type: got {describe(v)}", TIME_EXPECTED)
             return None
@@ -249,10 +297,20 @@ class _Reader:
     def unknown(self, t: dict, known: set, path, what) -> dict:
         extra = {k: v for k, v in t.items() if k not in known}
         for k in extra:
+            if not self.finite(extra[k], path + (k,)):
+                continue
             hint = HINTS.get(k)
             self.warn(path + (k,), f"unknown key '{k}' in {what}; kept in its extra column",
                       f"did you mean {hint}?" if hint else "")
         return extra
+
+    def finite(self, value, path) -> bool:
+        """False, with an error, when `value` holds a nan or inf (kept values are JSON)."""
+        bad = _nonfinite(value)
+        if bad is None:
+            return True
+        self.error(path + bad[0], f"not a finite number: got {bad[1]}", NONFINITE_EXPECTED)
+        return False
 
     # -- the document ----------------------------------------------------
     def read(self, doc: dict, source_id: int) -> None:
@@ -260,7 +318,9 @@ class _Reader:
         machines = 0
         for key, value in doc.items():
             if not isinstance(value, dict):
-                self.r.root_extra[key] = value
+                if not self.finite(value, (key,)):
+                    continue
+                self.r.root_extra[key] = _jsonable(value)  # dates as ISO strings, as in every extra
                 self.warn((key,), f"top-level key '{key}' is not a machine table; kept in sources.extra",
                           f"a machine table such as [{key}]")
                 continue
@@ -364,13 +424,13 @@ class _Reader:
             if k in f:
                 v = self.time_value(f, k, path)
                 if v is not None:
-                    values.append((k, metric, float(v), "ms", json.dumps(v)))
+                    values.append((k, metric, float(v), "ms", _written(v)))
         if not ("forward" in f or "backward" in f):
             self.error(path, "missing timing: neither 'forward' nor 'backward' is given",
                        "forward = <ms> and/or backward = <ms>")
         memory, memory_text = self.size_value(f, "memory", path)
         if memory is not None:
-            values.append(("memory", "memory_bytes", float(memory), "bytes", json.dumps(memory_text)))
+            values.append(("memory", "memory_bytes", float(memory), "bytes", _written(memory_text)))
             if device_bytes and memory > device_bytes:
                 self.warn(path + ("memory",), f"memory {memory_text} is above the machine's total device memory "
                           f"({device_bytes / 1e6:g}MB)", "at most the devices' memory")
@@ -382,13 +442,13 @@ class _Reader:
             if k in FRAMEWORK_KEYS:
                 continue
             numeric = isinstance(v, (int, float)) and not isinstance(v, bool) and k not in KNOWN_METRICS
-            if numeric and math.isfinite(v):
-                values.append((k, k, float(v), None, json.dumps(v)))
+            if numeric and _nonfinite(v) is None and abs(v) < 1e308:
+                values.append((k, k, float(v), None, _written(v)))
                 self.warn(path + (k,), f"unknown key '{k}' on a framework entry; kept as measurement '{k}'")
-            else:
+            elif self.finite(v, path + (k,)):
                 extra[k] = v
                 self.warn(path + (k,), f"unknown key '{k}' on a framework entry; kept in runs.extra")
-        times = {metric: v for _, metric, v, _, _ in values}
+        times = {metric: v for _, metric, v, _, _ in values} if "total" in f else {}
         if "total_ms" in times and "forward_ms" in times and "backward_ms" in times:
             both = times["forward_ms"] + times["backward_ms"]
             if abs(times["total_ms"] - both) > 1:
@@ -400,10 +460,10 @@ class _Reader:
         natural = (self.rows["machines"][-1]["machine_key"], mkey, name, version, lib_key, precision or "")
         run_id = stable_id("run", *natural[:4], lib_key, natural[5])
         line, col = self.pos(path)
-        self.r.run_keys.append((natural, line, col, format_path(path)))
-        framework_id = stable_id("framework", name, version)
-        if framework_id not in self._frameworks:
-            self._frameworks.add(framework_id)
+        self.r.run_keys.append((natural, line, col, path))
+        framework_id = self._frameworks.get((name, version))
+        if framework_id is None:
+            framework_id = self._frameworks[(name, version)] = stable_id("framework", name, version)
             self.rows["frameworks"].append(dict(framework_id=framework_id, name=name, version=version))
         self.rows["runs"].append(dict(
             run_id=run_id, machine_id=machine_id, model_id=model_id, framework_id=framework_id,
@@ -448,38 +508,44 @@ def source_id_for(path: str) -> int:
 
 def read_file(path: str) -> FileResult:
     """Read, check and normalize one file. Never raises for bad input."""
+    result, text = load_file(path)
+    if text is None:
+        return result
+    return read_text(text, result)
+
+
+def load_file(path: str) -> tuple[FileResult, str | None]:
+    """The file's text (None, with an error finding, when it cannot be read as UTF-8 text)."""
     result = FileResult(path=path, abs_path=os.path.abspath(path))
     try:
         with open(path, "rb") as fh:
             data = fh.read()
     except IsADirectoryError:
         result.findings.append(Finding("error", path, 0, 0, "", "is a directory", "a TOML file"))
-        return result
+        return result, None
     except FileNotFoundError:
         result.findings.append(Finding("error", path, 0, 0, "", "no such file", "an existing TOML file"))
-        return result
+        return result, None
     except OSError as e:
         result.findings.append(Finding("error", path, 0, 0, "", f"cannot be read: {e.strerror}", "a readable TOML file"))
-        return result
+        return result, None
     result.sha256 = hashlib.sha256(data).hexdigest()
     result.size_bytes = len(data)
-    text = _decode(data, result)
-    if text is None:
-        return result
-    return read_text(text, result)
+    return result, _decode(data, result)
 
 
-def read_text(text: str, result: FileResult) -> FileResult:
+def read_text(text: str, result: FileResult, line_offset: int = 0) -> FileResult:
+    """Parse and check `text` (which starts at line line_offset + 1 of its file)."""
     try:
         doc = tomli.loads(text)
     except tomli.TOMLDecodeError as e:
-        line = getattr(e, "lineno", 1) or 1
+        line = (getattr(e, "lineno", 1) or 1) + line_offset
         col = getattr(e, "colno", 1) or 1
         msg = getattr(e, "msg", str(e))
         result.findings.append(Finding("error", result.path, line, col, "", f"TOML syntax error: {msg}",
                                        "valid TOML (see https://toml.io)"))
         return result
-    reader = _Reader(result, text)
+    reader = _Reader(result, text, line_offset)
     reader.read(doc, source_id_for(result.path))
     if not result.errors:
         result.rows = reader.rows
@@ -509,7 +575,7 @@ def check_across(results: list[FileResult]) -> list[Finding]:
                 machine, _, fw, version, libs, precision = natural
                 stack = f"{fw} {version}" + "".join(f" + {n} {v}".rstrip() for n, v in libs)
                 stack += f" {precision}" if precision else ""
-                findings.append(Finding("error", r.path, line, col, path,
+                findings.append(Finding("error", r.path, line, col, format_path(path),
                     f"the same run as {opath}:{oline} (machine '{machine}', {stack})",
                     "each machine, model, framework, version, libraries and precision at most once"))
             else:

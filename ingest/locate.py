@@ -15,6 +15,7 @@ Paths are tuples of keys (str) and array indexes (int), e.g.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 _BARE = r"[A-Za-z0-9_-]+"
@@ -25,13 +26,17 @@ _DOTTED = rf"{_KEY}(?:[ \t]*\.[ \t]*{_KEY})*"
 HEADER_RE = re.compile(
     rf"^[ \t]*(\[\[?)[ \t]*({_DOTTED})[ \t]*\]\]?[ \t]*(?:#[^\n]*)?$", re.MULTILINE
 )
+_PLAIN_DOTTED = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
 _KEY_PART = re.compile(rf"[ \t]*({_KEY})[ \t]*(\.)?")
 
 Path = tuple
 
 
-def split_key(dotted: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def split_key(dotted: str) -> tuple[str, ...]:
     """Split a dotted TOML key into its parts, unquoting quoted parts."""
+    if _PLAIN_DOTTED.fullmatch(dotted):
+        return tuple(dotted.split("."))
     parts, pos = [], 0
     while pos < len(dotted):
         m = _KEY_PART.match(dotted, pos)
@@ -41,7 +46,7 @@ def split_key(dotted: str) -> list[str]:
         pos = m.end()
         if not m.group(2):
             break
-    return parts
+    return tuple(parts)
 
 
 def _unquote(key: str) -> str:
@@ -63,7 +68,7 @@ class _Tables:
     def __init__(self):
         self.counts: dict[Path, int] = {}
 
-    def _resolve(self, parts: list[str]) -> Path:
+    def _resolve(self, parts) -> Path:
         path: Path = ()
         for part in parts:
             path = path + (part,)
@@ -72,7 +77,7 @@ class _Tables:
                 path = path + (n - 1,)
         return path
 
-    def header(self, is_array: bool, parts: list[str]) -> Path:
+    def header(self, is_array: bool, parts) -> Path:
         if not parts:
             return ()
         if not is_array:
@@ -86,14 +91,32 @@ class _Tables:
 
 def header_lines(text: str, line_offset: int = 0) -> dict[Path, tuple[int, int]]:
     """(line, column), 1-based, of every table header in `text`, by resolved path."""
-    tables = _Tables()
+    counts: dict[Path, int] = {}  # array-of-tables path -> entries so far
     found: dict[Path, tuple[int, int]] = {}
     line, last = 1 + line_offset, 0
+    count = text.count
     for m in HEADER_RE.finditer(text):
-        line += text.count("\n", last, m.start())
-        last = m.start()
-        path = tables.header(m.group(1) == "[[", split_key(m.group(2)))
-        found.setdefault(path, (line, m.start(1) - m.start() + 1))
+        start = m.start()
+        line += count("\n", last, start)
+        last = start
+        parts = split_key(m.group(2))
+        path: Path = ()
+        for part in parts[:-1]:
+            path += (part,)
+            n = counts.get(path)
+            if n:
+                path += (n - 1,)
+        path += (parts[-1],)
+        if m.group(1) == "[[":
+            n = counts.get(path, 0)
+            counts[path] = n + 1
+            path += (n,)
+        else:
+            n = counts.get(path)
+            if n:
+                path += (n - 1,)
+        if path not in found:
+            found[path] = (line, m.start(1) - start + 1)
     return found
 
 

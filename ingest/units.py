@@ -12,6 +12,7 @@ as written is always stored beside the parsed value.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -33,6 +34,7 @@ RATE_EXPECTED = 'a rate such as "336.5GB/s"'
 COUNT_EXPECTED = 'a whole number such as 8 or "8"'
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_size(text: str) -> int | None:
     """Bytes for a size string, or None when it does not parse."""
     m = _SIZE.match(text)

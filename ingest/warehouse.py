@@ -16,12 +16,13 @@ import glob
 import hashlib
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
 
-from . import sqlfiles
-from .document import FileResult, check_across, read_file, source_id_for
+from . import pipeline, sqlfiles
+from .document import FileResult, check_across, source_id_for
 from .errors import Finding, InvalidInput, WarehouseBusy, WarehouseMissing, WarehouseWriteError
 
 DEFAULT_DB = "warehouse.duckdb"
@@ -40,10 +41,13 @@ def default_paths() -> list[str]:
 
 def stage(name: str) -> None:
     """A named point of an ingest. For crash tests only: DLBENCH_PAUSE_AT=<name>
-    makes the process announce the stage on stderr and wait there to be killed."""
+    makes the process announce the stage on stderr and wait there to be killed,
+    or to be resumed with SIGUSR1 (blocked first, so an early signal is not lost)."""
     if os.environ.get("DLBENCH_PAUSE_AT") == name:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
         print(f"dlbench: paused at {name}", file=sys.stderr, flush=True)
-        time.sleep(3600)
+        signal.sigtimedwait({signal.SIGUSR1}, 3600)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
 
 
 @dataclass
@@ -97,11 +101,28 @@ def locked(db: str, timeout: float | None = None):
 
 
 # -- reading inputs ------------------------------------------------------------
-def check_files(paths: list[str]) -> tuple[list[FileResult], list[Finding]]:
-    """Read and check every file; findings of all files, errors and warnings."""
-    results = [read_file(p) for p in paths]
-    findings = [f for r in results for f in r.findings]
-    findings += check_across([r for r in results if not r.errors])
+def check_files(paths: list[str], sink=None) -> tuple[list[FileResult], list[Finding]]:
+    """Read and check every file; findings of all files, errors and warnings.
+
+    With a sink, each file's rows are streamed into sink(table, columns) as they
+    are read (see pipeline.read); without one, rows are checked and dropped."""
+    results = []
+    first: dict[str, str] = {}
+    findings: list[Finding] = []
+    twice = set()
+    for p in paths:
+        real = os.path.realpath(p)
+        if real in first and os.path.isfile(real):
+            r = FileResult(path=p, abs_path=os.path.abspath(p))
+            twice.add(id(r))
+            r.findings.append(Finding("error", p, 0, 0, "", f"is the same file as {first[real]}, given twice",
+                                      "each file once"))
+        else:
+            r = pipeline.read(p, sink)
+        first.setdefault(real, p)
+        results.append(r)
+        findings += r.findings
+    findings += check_across([r for r in results if not r.errors and id(r) not in twice])
     return results, findings
 
 
@@ -124,107 +145,181 @@ def ingest(paths: list[str] | None, db: str = DEFAULT_DB, *, progress=None,
         if only_if_stale and not stale_reason(db):
             return Summary(db, [], counts(db), rebuilt=False)
         file_list = default_paths() if paths is None else list(paths)
-        results, findings = check_files(file_list)
-        stage("checked")
-        if any(f.severity == "error" for f in findings):
-            raise InvalidInput(findings)
-        _write(db, results, findings, spec="default" if paths is None else "explicit", progress=progress)
+        spec = "default" if paths is None else "explicit"
+        try:
+            findings = _build(db, file_list, spec, progress, split=True)
+        except pipeline.SplitUnsafe:
+            findings = _build(db, file_list, spec, progress, split=False)
     summary = Summary(db, file_list, counts(db), [f for f in findings if f.severity == "warning"])
     summary.seconds = time.perf_counter() - start
     return summary
 
 
-def _table_rows(results: list[FileResult], findings: list[Finding]) -> dict[str, list[dict]]:
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-    tables: dict[str, list[dict]] = {t: [] for t in TABLES}
-    seen: dict[str, set[int]] = {"machines": set(), "frameworks": set(), "devices": set()}
-    id_column = {"machines": "machine_id", "frameworks": "framework_id", "devices": "device_id"}
-    warnings_by_file: dict[str, int] = {}
-    for f in findings:
-        warnings_by_file[f.file] = warnings_by_file.get(f.file, 0) + 1
-    for r in results:
-        rows = r.rows
-        tables["sources"].append(dict(
-            source_id=source_id_for(r.path),
-            path=r.path, abs_path=r.abs_path, sha256=r.sha256, size_bytes=r.size_bytes, ingested_at=now,
-            machines=len(rows["machines"]), models=len(rows["models"]), runs=len(rows["runs"]),
-            measurements=len(rows["measurements"]), warnings=warnings_by_file.get(r.path, 0),
-            extra=json.dumps(r.root_extra, sort_keys=True, default=str) if r.root_extra else None))
-        # machines (with their devices) and frameworks can be in several files: keep the first
-        for t, ids in seen.items():
-            for row in rows[t]:
-                if row[id_column[t]] not in ids:
-                    ids.add(row[id_column[t]])
-                    tables[t].append(row)
-        for t in ("source_machines", "models", "runs", "run_libraries", "measurements"):
-            tables[t].extend(rows[t])
-    by_path = {s["path"]: s["source_id"] for s in tables["sources"]}
-    for f in findings:
-        tables["ingest_warnings"].append(dict(
-            source_id=by_path.get(f.file), file=f.file, line=f.line, column=f.column,
-            key_path=f.path, message=f.message, expected=f.expected))
-    return tables
+class _Builder:
+    """A new warehouse in a temp file beside the target; rows are streamed in."""
 
+    ID_COLUMNS = {"machines": "machine_id", "devices": "device_id", "frameworks": "framework_id"}
 
-def _write(db: str, results, findings, spec: str, progress=None) -> None:
-    import duckdb
-    import pyarrow as pa
+    def __init__(self, db: str):
+        import duckdb
 
-    tables = _table_rows(results, findings)
-    tables["warehouse_meta"] = [
-        dict(key="spec", value=spec),
-        dict(key="schema_version", value=SCHEMA_VERSION),
-        dict(key="built_at", value=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
-    ]
-    target = os.path.abspath(db)
-    folder = os.path.dirname(target)
-    tmp = os.path.join(folder, f".{os.path.basename(target)}.tmp-{os.getpid()}")
-    # we hold the lock, so any temp file beside the target is left by a killed ingest
-    for stale in glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(os.path.basename(target))}.tmp-*")):
-        _remove(stale)
-    try:
-        con = duckdb.connect(tmp)
+        self.db = db
+        self.target = os.path.abspath(db)
+        self.folder = os.path.dirname(self.target)
+        base = os.path.basename(self.target)
+        # we hold the lock, so any temp file beside the target is left by a killed ingest
+        for stale in glob.glob(os.path.join(glob.escape(self.folder), f".{glob.escape(base)}.tmp-*")):
+            _remove(stale)
+        self.tmp = os.path.join(self.folder, f".{base}.tmp-{os.getpid()}")
+        self.seen: dict[str, set[int]] = {t: set() for t in self.ID_COLUMNS}
+        self.failed = False
+        self.constraint_error = None
+        self.con = None
         try:
-            con.execute(sqlfiles.schema_sql())
+            self.con = duckdb.connect(self.tmp)
+            self.con.execute(sqlfiles.schema_sql())
             stage("schema")
-            for i, name in enumerate(TABLES):
-                rows = tables[name]
-                if progress:
-                    progress(i, len(TABLES), f"loading {name}")
-                if not rows:
-                    continue
-                arrow = pa.Table.from_pylist(rows)
-                con.register("_incoming", arrow)
-                con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM _incoming')
-                con.unregister("_incoming")
+        except BaseException as e:
+            self.discard()
+            raise _write_error(db, e) from None
+
+    def sink(self, table: str, data: dict[str, list]) -> None:
+        """Insert one batch of columns into `table` (rows already stored are skipped:
+        a machine, its devices and a framework may come from several files)."""
+        if self.failed:
+            return
+        import pyarrow as pa
+
+        id_column = self.ID_COLUMNS.get(table)
+        if id_column:
+            seen = self.seen[table]
+            keep = []
+            for i, v in enumerate(data[id_column]):
+                if v not in seen:
+                    seen.add(v)
+                    keep.append(i)
+            if len(keep) < len(data[id_column]):
+                data = {c: [vals[i] for i in keep] for c, vals in data.items()}
+            if not keep:
+                return
+        import duckdb
+
+        try:
+            self.con.register("_incoming", pa.table(data))
+            self.con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming')
+            self.con.unregister("_incoming")
+        except duckdb.ConstraintException as e:
+            # the same run twice: the checks report it with file and line; stop loading
+            self.failed = True
+            self.constraint_error = e
+        except BaseException as e:
+            self.failed = True
+            self.discard()
+            raise _write_error(self.db, e) from None
+
+    def finish(self, results: list[FileResult], findings: list[Finding], spec: str) -> None:
+        if self.failed:  # a constraint broken that no check caught: a bug, say so plainly
+            raise WarehouseWriteError(f"cannot build {self.db}: {self.constraint_error}; "
+                                      "the previous warehouse is unchanged")
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+        warnings_by_file: dict[str, int] = {}
+        for f in findings:
+            warnings_by_file[f.file] = warnings_by_file.get(f.file, 0) + 1
+        sources = [dict(
+            source_id=source_id_for(r.path), path=r.path, abs_path=r.abs_path, sha256=r.sha256,
+            size_bytes=r.size_bytes, ingested_at=now, machines=r.counts.get("source_machines", 0),
+            models=r.counts.get("models", 0), runs=r.counts.get("runs", 0),
+            measurements=r.counts.get("measurements", 0), warnings=warnings_by_file.get(r.path, 0),
+            extra=json.dumps(r.root_extra, sort_keys=True, default=str) if r.root_extra else None)
+            for r in results]
+        by_path = {s["path"]: s["source_id"] for s in sources}
+        warnings = [dict(source_id=by_path.get(f.file), file=f.file, line=f.line, column=f.column,
+                         key_path=f.path, message=f.message, expected=f.expected) for f in findings]
+        meta = [dict(key="spec", value=spec), dict(key="schema_version", value=SCHEMA_VERSION),
+                dict(key="built_at", value=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))]
+        for table, rows in (("sources", sources), ("ingest_warnings", warnings), ("warehouse_meta", meta)):
+            if rows:
+                self.sink(table, {c: [r[c] for r in rows] for c in rows[0]})
+        try:
             stage("loaded")
-            create_views(con)
+            create_views(self.con)
             stage("views")
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        stage("before-rename")
-        os.replace(tmp, target)
-        _fsync_dir(folder)
-    except BaseException as e:
-        _remove(tmp)
-        _remove(tmp + ".wal")
-        if isinstance(e, OSError):
-            raise WarehouseWriteError(
-                f"cannot write the warehouse {db}: {e.strerror or e}; the previous warehouse is unchanged") from None
-        if type(e).__module__.startswith("duckdb") and "IO" in type(e).__name__:
-            raise WarehouseWriteError(
-                f"cannot write the warehouse {db}: {e}; the previous warehouse is unchanged") from None
+            self.con.execute("CHECKPOINT")
+            self.con.close()
+            with open(self.tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            stage("before-rename")
+            os.replace(self.tmp, self.target)
+            _fsync_dir(self.folder)
+        except BaseException as e:
+            self.discard()
+            raise _write_error(self.db, e) from None
+        stage("renamed")
+
+    def discard(self) -> None:
+        if self.con is not None:
+            with contextlib.suppress(Exception):
+                self.con.close()
+        _remove(self.tmp)
+        _remove(self.tmp + ".wal")
+
+
+def _write_error(db: str, e: BaseException) -> BaseException:
+    """The exception to raise for a failure while writing: named when we know it."""
+    import duckdb
+
+    if isinstance(e, OSError):
+        return WarehouseWriteError(
+            f"cannot write the warehouse {db}: {e.strerror or e}; the previous warehouse is unchanged")
+    if isinstance(e, duckdb.Error):  # a full disk is a FatalException, not an IOException
+        return WarehouseWriteError(f"cannot write the warehouse {db}: {str(e).splitlines()[0]}; "
+                                   "the previous warehouse is unchanged")
+    return e
+
+
+def _build(db: str, file_list: list[str], spec: str, progress, split: bool) -> list[Finding]:
+    builder = _Builder(db)
+    try:
+        sink = builder.sink
+        if progress:
+            total = len(file_list)
+
+            def sink(table, data, _done=[0]):  # noqa: B006 - a counter for the bar
+                builder.sink(table, data)
+                if table == "runs":
+                    _done[0] += len(data["run_id"])
+                    progress(0, 1, f"{_done[0]:,} runs loaded")
+        results, findings = _check_into(file_list, sink, split)
+        stage("checked")
+        if any(f.severity == "error" for f in findings):
+            raise InvalidInput(findings)
+        builder.finish(results, findings, spec)
+        if progress:
+            progress(1, 1, "done")
+    except BaseException:
+        builder.discard()
         raise
+    return findings
+
+
+def _check_into(file_list, sink, split: bool):
+    if split:
+        return check_files(file_list, sink)
+    old = pipeline.PARALLEL_MIN_BYTES
+    pipeline.PARALLEL_MIN_BYTES = float("inf")
+    try:
+        return check_files(file_list, sink)
+    finally:
+        pipeline.PARALLEL_MIN_BYTES = old
 
 
 def create_views(con) -> None:
-    for macro in sqlfiles.macros():
-        con.execute(macro.sql)
+    # views first: DuckDB binds a table macro's query when the macro is created,
+    # so a macro can read the views (speedup_vs reads `results`)
     for view in sqlfiles.views():
         con.execute(f'CREATE VIEW "{view.name}" AS\n{view.body}')
+    for macro in sqlfiles.macros():
+        con.execute(macro.sql)
 
 
 def _remove(path: str) -> None:

@@ -3,10 +3,14 @@
 -- query keeps working. Units are in the column names; *_text columns keep a
 -- value exactly as written in the TOML (NULL when it was written as a number).
 -- Sizes: KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB powers of 1024.
+-- Keys are not declared as constraints: rows are streamed in while files are
+-- read, and index upkeep would cost more than the parse. The checks before the
+-- load guarantee them (a run given twice is an input error), and
+-- tests/test_schema.py checks every key and relationship.
 
 -- One row per input file ingested. Grain: source_id (hash of the path as given).
 CREATE TABLE sources (
-    source_id     BIGINT PRIMARY KEY,
+    source_id     BIGINT NOT NULL,
     path          VARCHAR NOT NULL,      -- as given on the command line
     abs_path      VARCHAR NOT NULL,
     sha256        VARCHAR NOT NULL,      -- of the file's bytes; refresh compares it
@@ -23,8 +27,8 @@ CREATE TABLE sources (
 -- One row per machine key ([nvidia-titan-x]); a machine defined the same way in
 -- several files is one row (source_id: the first file, in path order).
 CREATE TABLE machines (
-    machine_id        BIGINT PRIMARY KEY,
-    machine_key       VARCHAR NOT NULL UNIQUE,   -- the TOML table key
+    machine_id        BIGINT NOT NULL,
+    machine_key       VARCHAR NOT NULL,   -- the TOML table key
     name              VARCHAR NOT NULL,
     type              VARCHAR,                   -- "GPU" or "CPU" as written
     host_os           VARCHAR,
@@ -39,7 +43,7 @@ CREATE TABLE machines (
     has_devices       BOOLEAN NOT NULL,          -- a devices array was written
     host_extra        JSON,
     extra             JSON,
-    source_id         BIGINT NOT NULL REFERENCES sources (source_id),
+    source_id         BIGINT NOT NULL,
     line              INTEGER NOT NULL,          -- of the [<machine>] header
     host_line         INTEGER
 );
@@ -47,16 +51,15 @@ CREATE TABLE machines (
 -- Which files define which machines (a machine may be in several files).
 -- Grain: (source_id, machine_id).
 CREATE TABLE source_machines (
-    source_id   BIGINT NOT NULL REFERENCES sources (source_id),
-    machine_id  BIGINT NOT NULL REFERENCES machines (machine_id),
-    line        INTEGER NOT NULL,
-    PRIMARY KEY (source_id, machine_id)
+    source_id   BIGINT NOT NULL,
+    machine_id  BIGINT NOT NULL,
+    line        INTEGER NOT NULL
 );
 
 -- One row per [[<machine>.devices]] entry. Grain: (machine_id, position).
 CREATE TABLE devices (
-    device_id                     BIGINT PRIMARY KEY,
-    machine_id                    BIGINT NOT NULL REFERENCES machines (machine_id),
+    device_id                     BIGINT NOT NULL,
+    machine_id                    BIGINT NOT NULL,
     position                      INTEGER NOT NULL,   -- 0-based, in file order
     name                          VARCHAR,
     memory_bytes                  BIGINT,
@@ -75,9 +78,9 @@ CREATE TABLE devices (
 -- model in two files (or twice in one) is two rows with the same model_key;
 -- views compare runs by (machine_id, model_key).
 CREATE TABLE models (
-    model_id         BIGINT PRIMARY KEY,
-    machine_id       BIGINT NOT NULL REFERENCES machines (machine_id),
-    source_id        BIGINT NOT NULL REFERENCES sources (source_id),
+    model_id         BIGINT NOT NULL,
+    machine_id       BIGINT NOT NULL,
+    source_id        BIGINT NOT NULL,
     position         INTEGER NOT NULL,   -- 0-based, within the machine in that file
     name             VARCHAR NOT NULL,   -- as written ("AlexNet")
     model_key        VARCHAR NOT NULL,   -- canonical: letters and digits, lower case ("alexnet")
@@ -92,20 +95,19 @@ CREATE TABLE models (
 
 -- One row per framework name and version. Grain: (name, version).
 CREATE TABLE frameworks (
-    framework_id  BIGINT PRIMARY KEY,
+    framework_id  BIGINT NOT NULL,
     name          VARCHAR NOT NULL,
-    version       VARCHAR NOT NULL,   -- free text: "0.2", "07/03/2016"
-    UNIQUE (name, version)
+    version       VARCHAR NOT NULL    -- free text: "0.2", "07/03/2016"
 );
 
 -- One row per framework entry: one stack measured on one model on one machine.
 -- Natural key: machine, model_key, framework name and version, libraries, precision.
 CREATE TABLE runs (
-    run_id         BIGINT PRIMARY KEY,
-    machine_id     BIGINT NOT NULL REFERENCES machines (machine_id),
-    model_id       BIGINT NOT NULL REFERENCES models (model_id),
-    framework_id   BIGINT NOT NULL REFERENCES frameworks (framework_id),
-    source_id      BIGINT NOT NULL REFERENCES sources (source_id),
+    run_id         BIGINT NOT NULL,
+    machine_id     BIGINT NOT NULL,
+    model_id       BIGINT NOT NULL,
+    framework_id   BIGINT NOT NULL,
+    source_id      BIGINT NOT NULL,
     position       INTEGER NOT NULL,   -- 0-based, within its model section
     line           INTEGER NOT NULL,   -- where the entry starts in the source file
     precision      VARCHAR,            -- "fp32", "fp16", ... when given
@@ -117,26 +119,24 @@ CREATE TABLE runs (
 
 -- One row per library entry of a run. Grain: (run_id, position).
 CREATE TABLE run_libraries (
-    run_id    BIGINT NOT NULL REFERENCES runs (run_id),
+    run_id    BIGINT NOT NULL,
     position  INTEGER NOT NULL,
     name      VARCHAR NOT NULL,
     version   VARCHAR,
     extra     JSON,
-    line      INTEGER NOT NULL,
-    PRIMARY KEY (run_id, position)
+    line      INTEGER NOT NULL
 );
 
 -- One row per number measured in a run (long format). Grain: (run_id, metric).
 -- metric: forward_ms, backward_ms, total_ms (the total as reported), memory_bytes,
 -- or the key itself for any other number on the entry (unit NULL).
 CREATE TABLE measurements (
-    run_id   BIGINT NOT NULL REFERENCES runs (run_id),
+    run_id   BIGINT NOT NULL,
     metric   VARCHAR NOT NULL,
     key      VARCHAR NOT NULL,   -- the TOML key: forward, backward, total, memory, ...
     value    DOUBLE NOT NULL,    -- in `unit`
     unit     VARCHAR,            -- ms, bytes, or NULL
-    written  JSON NOT NULL,      -- the value exactly as written: 25, 25.5, "1750MB"
-    PRIMARY KEY (run_id, metric)
+    written  JSON NOT NULL       -- the value exactly as written: 25, 25.5, "1750MB"
 );
 
 -- One row per warning the ingest reported (errors stop an ingest).
@@ -152,6 +152,6 @@ CREATE TABLE ingest_warnings (
 
 -- Facts about the build itself: key/value.
 CREATE TABLE warehouse_meta (
-    key    VARCHAR PRIMARY KEY,
+    key    VARCHAR,
     value  VARCHAR NOT NULL
 );

@@ -1,0 +1,158 @@
+"""Reading big files fast: machine sections in parallel, rows streamed in batches.
+
+A benchmark file is a run of machine sections (`[key]` and every table below
+it). When a file can be split safely — nothing but comments before the first
+`[key]` header, each machine key heading one section — the sections are read
+in batches by worker processes (one per core), each batch parsed with tomli,
+checked and turned into columns, and the columns are streamed into the
+warehouse as they arrive. So the cost is the parser's, shared by the cores,
+and memory stays bounded by a batch rather than the whole document.
+
+Anything odd falls back to reading the whole file in one piece, which gives
+exactly the same rows and findings: a section that does not parse (a split
+inside a multi-line string, a real syntax error whose position must be the
+file's), or a section that turns out to hold another machine's tables.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from .document import FileResult, load_file, read_text
+from .locate import _KEY, split_key
+
+PARALLEL_MIN_BYTES = 1 << 20  # smaller files are read in one piece
+BATCH_BYTES = 1 << 20  # text per batch sent to a worker
+TOP_HEADER = re.compile(rf"^[ \t]*\[[ \t]*({_KEY})[ \t]*\][ \t]*(?:#[^\n]*)?$", re.MULTILINE)
+_PREFIX_OK = re.compile(r"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z))*\Z")
+TABLES = ("machines", "devices", "models", "frameworks", "runs", "run_libraries", "measurements",
+          "source_machines")
+
+
+class SplitUnsafe(Exception):
+    "The file cannot be read section by section; read it in one piece"
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # the machine key
+    start: int  # offsets in the text
+    end: int
+    line_offset: int  # lines before the section's first line
+
+
+def split_sections(text: str) -> list[Section] | None:
+    """The machine sections of `text`, or None when it cannot be split safely."""
+    found = list(TOP_HEADER.finditer(text))
+    if not found or not _PREFIX_OK.match(text, 0, found[0].start()):
+        return None
+    keys = [split_key(m.group(1))[0] for m in found]
+    if len(set(keys)) != len(keys):
+        return None
+    sections, line, last = [], 0, 0
+    for i, m in enumerate(found):
+        line += text.count("\n", last, m.start())
+        last = m.start()
+        end = found[i + 1].start() if i + 1 < len(found) else len(text)
+        sections.append(Section(keys[i], m.start(), end, line))
+    return sections
+
+
+def columns(rows: dict[str, list[dict]]) -> dict[str, dict[str, list]]:
+    """Row dicts to columns, table by table (empty tables left out)."""
+    out = {}
+    for table, items in rows.items():
+        if items:
+            out[table] = {c: [r[c] for r in items] for c in items[0]}
+    return out
+
+
+_TEXT: str | None = None  # the file being read, shared with forked workers
+
+
+def _read_batch(job: tuple[str, list[Section]]) -> tuple[FileResult, dict]:
+    path, sections = job
+    batch = FileResult(path=path, abs_path=os.path.abspath(path))
+    rows: dict[str, list[dict]] = {t: [] for t in TABLES}
+    for sec in sections:
+        part = FileResult(path=path, abs_path=batch.abs_path)
+        read_text(_TEXT[sec.start:sec.end], part, sec.line_offset)
+        syntax = any(f.message.startswith("TOML syntax error") for f in part.findings)
+        if syntax or set(part.machines) != {sec.key} or part.root_extra:
+            raise SplitUnsafe(f"{path}: section [{sec.key}] cannot be read on its own")
+        batch.findings += part.findings
+        batch.machines.update(part.machines)
+        batch.machine_lines.update(part.machine_lines)
+        batch.run_keys += part.run_keys
+        for t in TABLES:
+            rows[t] += part.rows.get(t, ())
+    return batch, columns(rows)
+
+
+def _batches(sections: list[Section]) -> list[list[Section]]:
+    out, current, size = [], [], 0
+    for sec in sections:
+        current.append(sec)
+        size += sec.end - sec.start
+        if size >= BATCH_BYTES:
+            out.append(current)
+            current, size = [], 0
+    if current:
+        out.append(current)
+    return out
+
+
+def workers_default() -> int:
+    return max(1, min(os.cpu_count() or 1, int(os.environ.get("DLBENCH_WORKERS", "0")) or 8))
+
+
+def read(path: str, sink=None, workers: int | None = None, split: bool = True) -> FileResult:
+    """Read and check one file; stream its rows, as columns, into sink(table, columns).
+
+    Never raises for bad input (see the findings); raises SplitUnsafe when a split
+    read has to be redone in one piece (the caller must discard what it sank)."""
+    global _TEXT
+    result, text = load_file(path)
+    if text is None:
+        return result
+    sections = split_sections(text) if split and len(text) >= PARALLEL_MIN_BYTES else None
+    if sections is None:
+        read_text(text, result)
+        _sink(result, columns(result.rows), sink)
+        result.rows = {}
+        return result
+    jobs = [(path, b) for b in _batches(sections)]
+    workers = workers or workers_default()
+    _TEXT = text
+    try:
+        if workers > 1 and len(jobs) > 1:
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(min(workers, len(jobs))) as pool:
+                for batch, cols in pool.imap(_read_batch, jobs):
+                    _merge(result, batch, cols, sink)
+        else:
+            for job in jobs:
+                _merge(result, *_read_batch(job), sink)
+    finally:
+        _TEXT = None
+    return result
+
+
+def _merge(result: FileResult, batch: FileResult, cols: dict, sink) -> None:
+    result.findings += batch.findings
+    result.machines.update(batch.machines)
+    result.machine_lines.update(batch.machine_lines)
+    result.run_keys += batch.run_keys
+    _sink(result, cols, sink)
+
+
+def _sink(result: FileResult, cols: dict, sink) -> None:
+    for table, data in cols.items():
+        n = len(next(iter(data.values())))
+        result.counts[table] = result.counts.get(table, 0) + n
+    if sink is not None and not result.errors:
+        for table, data in cols.items():
+            sink(table, data)
