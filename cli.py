@@ -183,6 +183,36 @@ def query(
 
 @app.command()
 @handles_errors
+def report(
+    output: Optional[Path] = typer.Option(None, "--output", "-o", dir_okay=False,
+                                          help="Write the report to this file instead of stdout."),
+    machine: Optional[List[str]] = typer.Option(None, "--machine", help="Only this machine (key or name); repeatable."),
+    model: Optional[List[str]] = typer.Option(None, "--model", help="Only this model (name, any case); repeatable."),
+    framework: Optional[List[str]] = typer.Option(None, "--framework",
+                                                  help="Only this framework (name, any case); repeatable."),
+    baseline: Optional[str] = typer.Option(None, "--baseline",
+                                           help="Speedups against this framework's best run on each model."),
+    db: str = DbOption,
+    no_refresh: bool = NoRefresh,
+):
+    """The markdown report: runs ranked per machine and model, summaries, data quality."""
+    from ingest.report import report as build_report
+
+    _fresh(db, no_refresh)
+    text = build_report(db, machines=machine or [], models=model or [], frameworks=framework or [],
+                        baseline=baseline)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as e:
+            _err(f"Error: cannot write {output}: {e.strerror or e}")
+            raise typer.Exit(code=int(ExitCode.RUNTIME))
+
+
+@app.command()
+@handles_errors
 def views():
     """List the named views and macros with what one row of each means."""
     from ingest import sqlfiles

@@ -1,0 +1,355 @@
+"""`cli.py report`: golden files of the whole report, hand-checked values, filters and failures.
+
+Regenerate the golden files with `UPDATE_GOLDEN=1 python -m pytest tests/test_report.py`
+and read the diff before committing it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import CONVNET, ROOT, cli, run_cli, sha256
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+# The convnet-benchmarks "Imagenet Winners" AlexNet table, in its published order.
+CONVNET_ALEXNET_ORDER = [
+    "CuDNN[R4]-fp16 (Torch)", "Nervana-neon-fp16", "CuDNN[R4]-fp32 (Torch)", "TensorFlow",
+    "Nervana-neon-fp32", "fbfft (Torch)", "Chainer", "cudaconvnet2*", "CuDNN[R2] *", "Caffe (native)",
+    "Torch-7 (native)", "CL-nn (Torch)", "Caffe-CLGreenTea",
+]
+SEED_MODELS = "Alexnet, GoogleNet, Overfeat, VGG [A]"
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return
+    assert path.exists(), f"no golden file {path}; run with UPDATE_GOLDEN=1 and review it"
+    assert text == path.read_text(encoding="utf-8"), (
+        f"the report differs from {path}; if the change is meant, run with UPDATE_GOLDEN=1 and review the diff")
+
+
+def report(*args) -> str:
+    result = cli("report", *args)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+def tables(text: str) -> dict[str, list[dict]]:
+    """Every markdown table of a report, keyed by the headings above it joined with " / "
+    (e.g. "Nvidia Titan X (`nvidia-titan-x`) / Alexnet"); cells as strings."""
+    found: dict[str, list[dict]] = {}
+    headings: list[str] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            headings = headings[:level - 1] + [""] * (level - 1 - len(headings)) + [line[level:].strip()]
+        elif line.startswith("|"):
+            block = []
+            while i < len(lines) and lines[i].startswith("|"):
+                block.append([c.strip() for c in lines[i].strip("|").split(" | ")])
+                i += 1
+            head, body = block[0], block[2:]
+            found[" / ".join(h for h in headings[1:] if h)] = [dict(zip(head, r)) for r in body]
+            continue
+        i += 1
+    return found
+
+
+def table(text: str, heading_start: str, model_start: str) -> list[dict]:
+    hits = [rows for key, rows in tables(text).items()
+            if key.startswith(heading_start) and key.split(" / ")[-1].startswith(model_start)]
+    assert len(hits) == 1, f"{len(hits)} tables under {heading_start!r} / {model_start!r}"
+    return hits[0]
+
+
+def _built(folder: Path, with_convnet: bool) -> Path:
+    """A project folder like the `project` fixture's, with its warehouse built by the default ingest."""
+    from ingest import ingest
+
+    shutil.copy(ROOT / "benchmark.toml", folder / "benchmark.toml")
+    (folder / "data").mkdir()
+    if with_convnet:
+        shutil.copy(CONVNET, folder / "data" / CONVNET.name)
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        ingest(None, "warehouse.duckdb")
+    finally:
+        os.chdir(cwd)
+    return folder / "warehouse.duckdb"
+
+
+@pytest.fixture(scope="module")
+def _seed_folder(tmp_path_factory):
+    return _built(tmp_path_factory.mktemp("seed"), with_convnet=False)
+
+
+@pytest.fixture(scope="module")
+def _all_folder(tmp_path_factory):
+    if not CONVNET.exists():
+        pytest.skip("data/convnet-benchmarks.toml is not there yet")
+    return _built(tmp_path_factory.mktemp("all"), with_convnet=True)
+
+
+@pytest.fixture
+def seed_ro(_seed_folder, monkeypatch):
+    """The seed's warehouse, shared by the tests that only read it (the working directory is its
+    tmp folder); tests that write or compare bytes use `seed_db` instead."""
+    before = sha256(_seed_folder)
+    monkeypatch.chdir(_seed_folder.parent)
+    yield _seed_folder
+    assert sha256(_seed_folder) == before, "a report changed the warehouse"
+
+
+@pytest.fixture
+def all_ro(_all_folder, monkeypatch):
+    """The default ingest of the seed and data/convnet-benchmarks.toml (read only, shared)."""
+    monkeypatch.chdir(_all_folder.parent)
+    return _all_folder
+
+
+# -- golden files ------------------------------------------------------------------
+def test_golden_seed(seed_ro):
+    check_golden("report_seed.md", report())
+
+
+def test_golden_seed_baseline_caffe(seed_ro):
+    check_golden("report_seed_baseline_caffe.md", report("--baseline", "Caffe"))
+
+
+def test_golden_seed_filtered(seed_ro):
+    check_golden("report_seed_filtered.md",
+                 report("--model", "Alexnet", "--framework", "Leaf", "--framework", "Torch"))
+
+
+def test_golden_all(all_ro):
+    check_golden("report_all.md", report())
+
+
+def test_report_refreshes_a_missing_warehouse_and_is_reproducible(project):
+    first = cli("report")
+    assert first.exit_code == 0
+    assert "rebuilt warehouse.duckdb" in first.stderr
+    assert report() == first.stdout  # no timestamps: the same sources give the same text
+    assert (project / "warehouse.duckdb").exists()
+
+
+# -- hand-checked values -------------------------------------------------------------
+def test_seed_alexnet_table(seed_ro):
+    text = report()
+    rows = table(text, "Nvidia Titan X (`nvidia-titan-x`)", "Alexnet")
+    assert [r["rank"] for r in rows] == ["1", "2", "3", "4", "5", "6", "7"]
+    first = rows[0]
+    assert (first["stack"], first["total ms"], first["speedup vs fastest"]) == (
+        "Torch 07/03/2016 + cuDNN 4", "82", "1.00")
+    assert (first["forward ms"], first["backward ms"], first["memory MB"]) == ("28", "54", "1,650")
+    leaf = next(r for r in rows if r["stack"] == "Leaf 0.2 + cuDNN 4")
+    assert leaf == {"rank": "2", "stack": "Leaf 0.2 + cuDNN 4", "forward ms": "25", "backward ms": "63",
+                    "total ms": "88", "memory MB": "—", "speedup vs fastest": "0.93"}  # 82 / 88
+    # no batch size in the seed: no images/s column, no published labels
+    assert "images/s" not in first and "published as" not in first
+    assert rows[-1]["stack"] == "Tensorflow 0.7 + cuDNN 3" and rows[-1]["total ms"] == "248"
+    assert "## Across machines" not in text  # one machine
+
+
+def test_seed_header_names_sources_and_footnote(seed_ro):
+    text = report()
+    lines = text.splitlines()
+    assert lines[0] == "# Deep-learning benchmark report"
+    assert f"from benchmark.toml (sha256 {sha256(ROOT / 'benchmark.toml')[:12]})" in lines[2]
+    assert "Host CPU: Intel(R) Core(TM) i7-2600K CPU @ 3.40GHz. Devices: 1 × Nvidia Titan X (12GB)." in lines
+    assert ('`python cli.py query "select * from relative_to_fastest where model = \'Alexnet\'"`'
+            in text)
+    assert "through the view `results`" in text
+    assert text.endswith("\n") and not text.endswith("\n\n")
+
+
+def test_footnote_query_gives_the_exact_rows(seed_ro):
+    result = run_cli("query", "--format", "csv", "select stack, total_ms, rank from relative_to_fastest "
+                     "where model = 'Alexnet' order by rank", cwd=seed_ro.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1] == "Torch 07/03/2016 + cuDNN 4,82.0,1"
+
+
+def test_baseline_speedups(seed_ro):
+    text = report("--baseline", "caffe")  # any case; shown as written
+    rows = table(text, "Nvidia Titan X", "Alexnet")
+    speed = {r["stack"]: r["speedup vs Caffe"] for r in rows}
+    assert speed["Caffe 1.0.0 + cuDNN 3"] == "1.00"
+    assert speed["Torch 07/03/2016 + cuDNN 4"] == "1.55"  # 127 / 82
+    assert speed["Tensorflow 0.7 + cuDNN 3"] == "0.51"  # 127 / 248
+    assert "best total time of Caffe" in text
+
+
+def test_baseline_that_did_not_run_a_model_shows_na(seed_ro):
+    text = report("--baseline", "Leaf")
+    googlenet = table(text, "Nvidia Titan X", "GoogleNet")
+    assert {r["speedup vs Leaf"] for r in googlenet} == {"n/a"}
+    alexnet = table(text, "Nvidia Titan X", "Alexnet")
+    assert next(r for r in alexnet if r["stack"] == "Leaf 0.2 + cuDNN 4")["speedup vs Leaf"] == "1.00"
+
+
+def test_filters_keep_ranks_of_the_whole_model(seed_ro):
+    text = report("--model", "Alexnet", "--framework", "Leaf", "--framework", "Torch")
+    all_tables = tables(text)
+    ranked = [k for k in all_tables if k.startswith("Nvidia Titan X (")]
+    assert ranked == ["Nvidia Titan X (`nvidia-titan-x`) / Alexnet"]
+    rows = all_tables[ranked[0]]
+    assert [(r["rank"], r["stack"]) for r in rows] == [
+        ("1", "Torch 07/03/2016 + cuDNN 4"), ("2", "Leaf 0.2 + cuDNN 4"),
+        ("3", "Torch 01/2016 + cuDNN 3"), ("4", "Leaf 0.2 + cuDNN 3")]
+    assert "Filtered to model Alexnet; framework Leaf, Torch." in text
+    assert "Caffe" not in text and "Tensorflow" not in text
+
+
+@pytest.mark.parametrize("args, model", [
+    (["--model", "ALEXNET"], "Alexnet"),
+    (["--model", "vgg-a"], "VGG [A]"),            # by canonical key
+    (["--model", "vgga", "--machine", "NVIDIA TITAN X"], "VGG [A]"),  # machine by name, any case
+    (["--model", "GoogleNet", "--machine", "nvidia-titan-x", "--framework", "TORCH"], "GoogleNet"),
+])
+def test_filter_matching(seed_ro, args, model):
+    text = report(*args)
+    ranked = [k for k in tables(text) if k.startswith("Nvidia Titan X (")]
+    assert [k.split(" / ")[1] for k in ranked] == [model]
+
+
+def test_filters_that_leave_no_rows(seed_ro):
+    text = report("--model", "GoogleNet", "--framework", "Leaf")  # Leaf did not run GoogleNet
+    assert "No runs match these filters." in text
+
+
+def test_convnet_alexnet_in_published_order(all_ro):
+    text = report()
+    rows = table(text, "Nvidia Titan X (`i7-5930k-titan-x`)", "AlexNet")
+    assert [r["published as"] for r in rows] == CONVNET_ALEXNET_ORDER
+    assert [r["rank"] for r in rows] == [str(i) for i in range(1, 14)]
+    first, last = rows[0], rows[-1]
+    assert (first["stack"], first["total ms"], first["speedup vs fastest"]) == (
+        "Torch unknown + cuDNN R4 (fp16)", "71", "1.00")
+    assert first["images/s"] == "1,803"  # 128 images / 71 ms
+    assert last["published as"] == "Caffe-CLGreenTea" and last["total ms"] == "1,442"
+    assert {r["memory MB"] for r in rows} == {"—"}
+    heading = next(k for k in tables(text) if k.startswith("Nvidia Titan X (`i7-5930k-titan-x`) / AlexNet"))
+    assert heading.endswith("AlexNet (batch size 128, input 3x224x224)")
+    assert "## Across machines" in text
+
+
+# -- failures --------------------------------------------------------------------------
+def test_unknown_model_is_exit_2_with_the_known_models(seed_ro):
+    result = run_cli("report", "--model", "ResNet", cwd=seed_ro.parent)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: no model named 'ResNet' in the warehouse; known models: {SEED_MODELS}\n")
+
+
+def test_unknown_machine_framework_and_baseline(seed_ro):
+    result = cli("report", "--machine", "tpu", "--framework", "jax", "--framework", "Torch")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "Error: no machine named 'tpu' in the warehouse; known machines: nvidia-titan-x (Nvidia Titan X)",
+        "no framework named 'jax' in the warehouse; known frameworks: Caffe, Leaf, Tensorflow, Torch"]
+    result = cli("report", "--baseline", "Theano")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "no framework named 'Theano'" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--model", "--machine", "--framework", "--baseline"])
+def test_sql_in_a_name_is_a_plain_name(seed_db, option):
+    before = sha256(seed_db)
+    name = "x'; drop table runs; --"
+    result = cli("report", option, name)
+    assert result.exit_code == 2 and result.stdout == ""
+    kind = {"--model": "model", "--machine": "machine"}.get(option, "framework")
+    assert result.stderr.startswith(f"Error: no {kind} named \"x'; drop table runs; --\" in the warehouse")
+    assert sha256(seed_db) == before
+    with duckdb.connect(str(seed_db), read_only=True) as con:
+        assert con.execute("select count(*) from runs").fetchone() == (26,)
+
+
+def test_output_writes_the_file_and_nothing_on_stdout(seed_db, project):
+    result = cli("report", "--output", "missing/report.md")
+    assert result.exit_code == 1  # missing/ does not exist
+    assert result.stdout == "" and result.stderr.startswith("Error: cannot write missing/report.md")
+    result = cli("report", "--output", "report.md")
+    assert result.exit_code == 0
+    assert result.stdout == "" and result.stderr == ""
+    assert (project / "report.md").read_text(encoding="utf-8") == report()
+
+
+def test_no_refresh_without_a_warehouse(project):
+    result = cli("report", "--no-refresh")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "no warehouse at warehouse.duckdb" in result.stderr
+
+
+def test_report_module_imports_light():
+    code = ("import sys, ingest.report; "
+            "print(sorted(m for m in ('sqlglot', 'pyarrow', 'duckdb', 'pyspark') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_report_help():
+    result = cli("report", "--help")
+    assert result.exit_code == 0
+    for option in ("--output", "--machine", "--model", "--framework", "--baseline", "--db", "--no-refresh"):
+        assert option in result.stdout
+
+
+TINY = """
+[cpu-box]
+  name = "Test CPU box"
+  type = "CPU"
+
+  [[cpu-box.models]]
+    name = "Alexnet"
+    batch_size = 16
+
+    [[cpu-box.models.frameworks]]
+      name = "Torch"
+      version = "7"
+      forward = 1500.5
+
+    [[cpu-box.models.frameworks]]
+      name = "Caffe"
+      version = "1.0.0"
+      backward = 900
+      total = 2500
+      memory = "1.5GiB"
+"""
+
+
+def test_missing_values_show_as_a_dash_never_zero(project):
+    (project / "data" / "tiny.toml").write_text(TINY, encoding="utf-8")
+    from ingest import ingest
+
+    ingest(None, "warehouse.duckdb")
+    text = report("--machine", "cpu-box")
+    assert "## Test CPU box (`cpu-box`)" in text
+    assert "Host CPU: —. Devices: —." in text
+    rows = table(text, "Test CPU box", "Alexnet (batch size 16)")
+    assert rows == [
+        {"rank": "1", "stack": "Caffe 1.0.0", "forward ms": "—", "backward ms": "900", "total ms": "2,500",
+         "memory MB": "1,610.6", "speedup vs fastest": "1.00", "images/s": "6.4"},  # 1.5 * 1024**3 bytes
+        # forward only: no total, so no rank, speedup or rate
+        {"rank": "—", "stack": "Torch 7", "forward ms": "1,500.5", "backward ms": "—", "total ms": "—",
+         "memory MB": "—", "speedup vs fastest": "—", "images/s": "—"},
+    ]
+    assert "nvidia-titan-x" not in text.split("## Data quality")[0]
