@@ -161,6 +161,7 @@ class FileResult:
     run_keys: list[tuple[tuple, int, int, str]] = field(default_factory=list)  # key, line, col, path
     root_extra: dict = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # rows per table, when rows were streamed
+    sections: list[dict] = field(default_factory=list)  # machine sections, when read split
 
     @property
     def errors(self) -> list[Finding]:
@@ -197,7 +198,8 @@ class _Reader:
     def add(self, severity, path, message, expected=""):
         line, col = self.pos(path)
         self.r.findings.append(
-            Finding(severity, self.r.path, line, col, format_path(path), message, expected)
+            Finding(severity, self.r.path, line, col, format_path(path), message, expected,
+                    machine_key=path[0] if path and isinstance(path[0], str) else None)
         )
 
     def error(self, path, message, expected=""):
@@ -360,9 +362,13 @@ class _Reader:
         row["has_devices"] = "devices" in m
         self.rows["machines"].append(row)
         self.rows["devices"].extend(device_rows)
-        self.rows["source_machines"].append(dict(source_id=self.source_id, machine_id=machine_id, line=row["line"]))
         # the definition that must agree when a machine is in several files
-        self.r.machines[key] = {k: v for k, v in m.items() if k != "models"}
+        definition = {k: v for k, v in m.items() if k != "models"}
+        self.r.machines[key] = definition
+        self.rows["source_machines"].append(dict(
+            source_id=self.source_id, machine_id=machine_id, line=row["line"],
+            definition_sha256=hashlib.sha256(json.dumps(
+                _jsonable(definition), sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()))
         self.r.machine_lines[key] = row["line"]
         models = self.tables(m.get("models"), path + ("models",), f"{key}.models")
         for i, model in enumerate(models):
@@ -566,7 +572,8 @@ def check_across(results: list[FileResult]) -> list[Finding]:
                     differ = sorted(k for k in set(other) | set(definition) if other.get(k) != definition.get(k))
                     findings.append(Finding("error", r.path, line, 1, key,
                         f"machine '{key}' is defined differently in {opath}:{oline} ({', '.join(differ)} differ)",
-                        "the same name, type, host and devices in every file that has this machine"))
+                        "the same name, type, host and devices in every file that has this machine",
+                        machine_key=key))
             else:
                 machines[key] = (definition, r.path, line)
         for natural, line, col, path in r.run_keys:
@@ -577,7 +584,8 @@ def check_across(results: list[FileResult]) -> list[Finding]:
                 stack += f" {precision}" if precision else ""
                 findings.append(Finding("error", r.path, line, col, format_path(path),
                     f"the same run as {opath}:{oline} (machine '{machine}', {stack})",
-                    "each machine, model, framework, version, libraries and precision at most once"))
+                    "each machine, model, framework, version, libraries and precision at most once",
+                    machine_key=machine))
             else:
                 runs[natural] = (r.path, line)
     return findings

@@ -7,7 +7,7 @@ for a whole run and reported together; errors stop an ingest, warnings do not.
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 class ExitCode(enum.IntEnum):
@@ -29,6 +29,7 @@ class Finding:
     path: str  # key path such as nvidia-titan-x.models[0].frameworks[2].forward
     message: str  # what is wrong
     expected: str = ""  # what was expected instead
+    machine_key: str | None = field(default=None, compare=False)  # the section it is in, if any
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}: "
@@ -37,7 +38,9 @@ class Finding:
         return f"{where}{key}{self.message}{tail}"
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        del d["machine_key"]
+        return d
 
 
 class DlbenchError(Exception):

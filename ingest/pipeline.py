@@ -15,6 +15,7 @@ file's), or a section that turns out to hold another machine's tables.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -57,6 +58,21 @@ def split_sections(text: str) -> list[Section] | None:
         end = found[i + 1].start() if i + 1 < len(found) else len(text)
         sections.append(Section(keys[i], m.start(), end, line))
     return sections
+
+
+def file_sha256(path: str) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def section_facts(text: str, sections: list[Section]) -> list[dict]:
+    """What source_sections stores of each section: key, sha256, first line, line count."""
+    return [dict(machine_key=s.key, sha256=hashlib.sha256(text[s.start:s.end].encode()).hexdigest(),
+                 first_line=s.line_offset + 1, line_count=text.count("\n", s.start, s.end))
+            for s in sections]
 
 
 def columns(rows: dict[str, list[dict]]) -> dict[str, dict[str, list]]:
@@ -122,6 +138,7 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True) -
         _sink(result, columns(result.rows), sink)
         result.rows = {}
         return result
+    result.sections = section_facts(text, sections)
     jobs = [(path, b) for b in _batches(sections)]
     workers = workers or workers_default()
     _TEXT = text

@@ -21,7 +21,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from . import pipeline, sqlfiles
+from . import incremental, pipeline, sqlfiles
 from .document import FileResult, check_across, source_id_for
 from .errors import Finding, InvalidInput, WarehouseBusy, WarehouseMissing, WarehouseWriteError
 
@@ -146,10 +146,13 @@ def ingest(paths: list[str] | None, db: str = DEFAULT_DB, *, progress=None,
             return Summary(db, [], counts(db), rebuilt=False)
         file_list = default_paths() if paths is None else list(paths)
         spec = "default" if paths is None else "explicit"
-        try:
-            findings = _build(db, file_list, spec, progress, split=True)
-        except pipeline.SplitUnsafe:
-            findings = _build(db, file_list, spec, progress, split=False)
+        # only the changed machine sections of big files when that is possible, else everything
+        findings = incremental.update(db, file_list, spec, _Builder, SCHEMA_VERSION)
+        if findings is None:
+            try:
+                findings = _build(db, file_list, spec, progress, split=True)
+            except pipeline.SplitUnsafe:
+                findings = _build(db, file_list, spec, progress, split=False)
     summary = Summary(db, file_list, counts(db), [f for f in findings if f.severity == "warning"])
     summary.seconds = time.perf_counter() - start
     return summary
@@ -160,7 +163,9 @@ class _Builder:
 
     ID_COLUMNS = {"machines": "machine_id", "devices": "device_id", "frameworks": "framework_id"}
 
-    def __init__(self, db: str):
+    def __init__(self, db: str, copy_from: str | None = None):
+        import shutil
+
         import duckdb
 
         self.db = db
@@ -176,8 +181,12 @@ class _Builder:
         self.constraint_error = None
         self.con = None
         try:
-            self.con = duckdb.connect(self.tmp)
-            self.con.execute(sqlfiles.schema_sql())
+            if copy_from:  # an incremental update starts from a copy of the current warehouse
+                shutil.copyfile(copy_from, self.tmp)
+                self.con = duckdb.connect(self.tmp)
+            else:
+                self.con = duckdb.connect(self.tmp)
+                self.con.execute(sqlfiles.schema_sql())
             stage("schema")
         except BaseException as e:
             self.discard()
@@ -233,15 +242,23 @@ class _Builder:
             extra=json.dumps(r.root_extra, sort_keys=True, default=str) if r.root_extra else None)
             for r in results]
         by_path = {s["path"]: s["source_id"] for s in sources}
-        warnings = [dict(source_id=by_path.get(f.file), file=f.file, line=f.line, column=f.column,
-                         key_path=f.path, message=f.message, expected=f.expected) for f in findings]
+        warnings = [dict(source_id=by_path.get(f.file), machine_key=f.machine_key, file=f.file, line=f.line,
+                         column=f.column, key_path=f.path, message=f.message, expected=f.expected)
+                    for f in findings]
+        sections = [dict(source_id=source_id_for(r.path), **s) for r in results for s in r.sections]
         meta = [dict(key="spec", value=spec), dict(key="schema_version", value=SCHEMA_VERSION),
                 dict(key="built_at", value=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))]
-        for table, rows in (("sources", sources), ("ingest_warnings", warnings), ("warehouse_meta", meta)):
+        for table, rows in (("sources", sources), ("source_sections", sections), ("ingest_warnings", warnings),
+                            ("warehouse_meta", meta)):
             if rows:
                 self.sink(table, {c: [r[c] for r in rows] for c in rows[0]})
+        self.finish_copy()
+
+    def finish_copy(self) -> None:
+        """(Re)create the views, then put the temp file in place of the target."""
         try:
             stage("loaded")
+            _drop_views(self.con)
             create_views(self.con)
             stage("views")
             self.con.execute("CHECKPOINT")
@@ -311,6 +328,18 @@ def _check_into(file_list, sink, split: bool):
         return check_files(file_list, sink)
     finally:
         pipeline.PARALLEL_MIN_BYTES = old
+
+
+def _drop_views(con) -> None:
+    """Drop this warehouse's views and macros (an incremental update recreates them,
+    so that a copy built by an older checkout gets the current SQL)."""
+    for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal "
+                               "AND database_name = current_database() AND schema_name = 'main'").fetchall():
+        con.execute(f'DROP VIEW IF EXISTS "{name}"')
+    for name, kind in con.execute(
+            "SELECT DISTINCT function_name, function_type FROM duckdb_functions() WHERE NOT internal "
+            "AND database_name = current_database() AND function_type IN ('macro', 'table_macro')").fetchall():
+        con.execute(f'DROP MACRO {"TABLE " if kind == "table_macro" else ""}IF EXISTS "{name}"')
 
 
 def create_views(con) -> None:

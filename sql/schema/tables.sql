@@ -51,9 +51,20 @@ CREATE TABLE machines (
 -- Which files define which machines (a machine may be in several files).
 -- Grain: (source_id, machine_id).
 CREATE TABLE source_machines (
-    source_id   BIGINT NOT NULL,
-    machine_id  BIGINT NOT NULL,
-    line        INTEGER NOT NULL
+    source_id          BIGINT NOT NULL,
+    machine_id         BIGINT NOT NULL,
+    line               INTEGER NOT NULL,
+    definition_sha256  VARCHAR NOT NULL   -- of name, type, host, devices: must agree across files
+);
+
+-- The machine sections of a big file that was read section by section, so that
+-- a re-ingest reads only the sections that changed. Grain: (source_id, machine_key).
+CREATE TABLE source_sections (
+    source_id    BIGINT NOT NULL,
+    machine_key  VARCHAR NOT NULL,
+    sha256       VARCHAR NOT NULL,   -- of the section's text
+    first_line   INTEGER NOT NULL,   -- of the [machine_key] header
+    line_count   INTEGER NOT NULL
 );
 
 -- One row per [[<machine>.devices]] entry. Grain: (machine_id, position).
@@ -141,7 +152,8 @@ CREATE TABLE measurements (
 
 -- One row per warning the ingest reported (errors stop an ingest).
 CREATE TABLE ingest_warnings (
-    source_id  BIGINT NOT NULL,
+    source_id    BIGINT NOT NULL,
+    machine_key  VARCHAR,            -- the machine section it is in; NULL: the whole file
     file       VARCHAR NOT NULL,
     line       INTEGER NOT NULL,
     "column"   INTEGER NOT NULL,

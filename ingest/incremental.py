@@ -1,0 +1,265 @@
+"""Re-ingest only what changed: the machine sections of a big file.
+
+A full build of a big file records the sha256 of each machine section
+(`source_sections`). When the same files are ingested again and only some
+sections of some files changed, `update` copies the old warehouse to a temp
+file, deletes the rows of the changed sections, reads and inserts just those
+sections, moves the line numbers of the sections that only shifted, and
+renames the copy into place — the same contents as a full rebuild (a test
+compares them), for a fraction of the cost.
+
+Anything it does not handle returns None, and the caller does a full build:
+a different set of files, a changed file that was not read section by section
+(small files are cheap to rebuild), a file that can no longer be split, or a
+warehouse built by another version.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+
+from . import pipeline
+from .document import FileResult, check_across, load_file, source_id_for, stable_id
+from .errors import Finding, InvalidInput
+
+# tables whose rows belong to one (source, machine) section
+_SECTION_ROWS = (
+    ("measurements", "run_id IN (SELECT run_id FROM runs WHERE source_id = ? AND machine_id = ?)"),
+    ("run_libraries", "run_id IN (SELECT run_id FROM runs WHERE source_id = ? AND machine_id = ?)"),
+    ("runs", "source_id = ? AND machine_id = ?"),
+    ("models", "source_id = ? AND machine_id = ?"),
+    ("source_machines", "source_id = ? AND machine_id = ?"),
+)
+
+
+def update(db: str, file_list: list[str], spec: str, builder_cls, schema_version: str):
+    """Apply the changed sections to a copy of `db` and rename it into place.
+
+    Returns the findings (warnings) of the whole warehouse, or None when a full
+    build is needed. Raises InvalidInput when a changed section has errors."""
+    import duckdb
+
+    if not os.path.exists(db):
+        return None
+    try:
+        with contextlib.closing(duckdb.connect(db, read_only=True)) as con:
+            meta = dict(con.execute("SELECT key, value FROM warehouse_meta").fetchall())
+            sources = con.execute("SELECT source_id, path, abs_path, sha256 FROM sources").fetchall()
+            stored = con.execute("SELECT source_id, machine_key, sha256, first_line, line_count "
+                                 "FROM source_sections").fetchall()
+    except duckdb.Error:
+        return None
+    if meta.get("schema_version") != schema_version or meta.get("spec") != spec:
+        return None
+    wanted = [(source_id_for(p), os.path.abspath(p)) for p in file_list]
+    if sorted(wanted) != sorted((sid, a) for sid, _, a, _ in sources) or len(set(wanted)) != len(wanted):
+        return None
+    by_source: dict[int, dict[str, tuple]] = {}
+    for sid, key, sha, first, count in stored:
+        by_source.setdefault(sid, {})[key] = (sha, first, count)
+
+    plans = []  # (source_id, FileResult, changed sections, shifted {key: delta}, removed keys, sections)
+    old_sha = {sid: sha for sid, _, _, sha in sources}
+    for path in file_list:
+        sid = source_id_for(path)
+        if pipeline.file_sha256(path) == old_sha[sid]:
+            continue
+        old = by_source.get(sid)
+        if not old:
+            return None
+        result, text = load_file(path)
+        if text is None:
+            return None
+        sections = pipeline.split_sections(text)
+        if sections is None or len(text) < pipeline.PARALLEL_MIN_BYTES:
+            return None
+        facts = pipeline.section_facts(text, sections)
+        changed, shifted = [], {}
+        for sec, fact in zip(sections, facts):
+            before = old.get(sec.key)
+            if before is None or before[0] != fact["sha256"]:
+                changed.append(sec)
+            elif before[1] != fact["first_line"]:
+                shifted[sec.key] = fact["first_line"] - before[1]
+        removed = set(old) - {s.key for s in sections}
+        result.sections = facts
+        plans.append((sid, result, text, changed, shifted, removed))
+    if not plans:
+        return _stored_findings(db)
+
+    builder = builder_cls(db, copy_from=db)
+    try:
+        return _apply(builder, plans, spec)
+    except BaseException:
+        builder.discard()
+        raise
+
+
+def _apply(builder, plans, spec) -> list[Finding]:
+    con = builder.con
+    con.execute("BEGIN TRANSACTION")
+    for table in ("machines", "devices", "frameworks"):
+        column = builder.ID_COLUMNS[table]
+        builder.seen[table] = {i for (i,) in con.execute(f"SELECT {column} FROM {table}").fetchall()}
+    findings: list[Finding] = []
+    for sid, result, text, changed, shifted, removed in plans:
+        for key in removed | {s.key for s in changed}:
+            _delete_section(builder, sid, key)
+        for key, delta in shifted.items():
+            _shift_section(con, sid, key, delta)
+        # read the changed sections (in this process: there are few)
+        read = FileResult(path=result.path, abs_path=result.abs_path)
+        pipeline._TEXT = text
+        try:
+            batch, cols = pipeline._read_batch((result.path, changed))
+        finally:
+            pipeline._TEXT = None
+        read.findings, read.machines, read.machine_lines, read.run_keys = (
+            batch.findings, batch.machines, batch.machine_lines, batch.run_keys)
+        errors = [f for f in batch.findings if f.severity == "error"]
+        errors += check_across([read])
+        errors += _collisions(con, sid, read)
+        errors += _definition_conflicts(con, sid, read)
+        if errors:
+            raise InvalidInput(errors + [f for f in batch.findings if f.severity == "warning"])
+        for table, data in cols.items():
+            if table == "machines" or table == "devices":
+                _replace_machine_rows(builder, sid, table, data)
+            else:
+                builder.sink(table, data)
+        _refresh_source(con, sid, result, batch.findings)
+        findings += batch.findings
+    con.execute("DELETE FROM frameworks WHERE framework_id NOT IN (SELECT framework_id FROM runs)")
+    con.execute("UPDATE warehouse_meta SET value = ? WHERE key = 'built_at'",
+                [dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")])
+    con.execute("COMMIT")
+    builder.finish_copy()
+    return _stored_findings(builder.db)
+
+
+def _delete_section(builder, sid: int, key: str) -> None:
+    con = builder.con
+    machine_id = stable_id("machine", key)
+    for table, where in _SECTION_ROWS:
+        con.execute(f"DELETE FROM {table} WHERE {where}", [sid, machine_id])
+    con.execute("DELETE FROM ingest_warnings WHERE source_id = ? AND machine_key = ?", [sid, key])
+    others = con.execute("SELECT count(*) FROM source_machines WHERE machine_id = ?", [machine_id]).fetchone()[0]
+    if not others:  # the machine was only here: its definition goes with it (and may come back)
+        con.execute("DELETE FROM devices WHERE machine_id = ?", [machine_id])
+        con.execute("DELETE FROM machines WHERE machine_id = ?", [machine_id])
+        builder.seen["machines"].discard(machine_id)
+        builder.seen["devices"] = {i for (i,) in con.execute("SELECT device_id FROM devices").fetchall()}
+
+
+def _shift_section(con, sid: int, key: str, delta: int) -> None:
+    machine_id = stable_id("machine", key)
+    for table, where in _SECTION_ROWS[1:]:
+        con.execute(f"UPDATE {table} SET line = line + ? WHERE {where}", [delta, sid, machine_id])
+    con.execute("UPDATE ingest_warnings SET line = line + ? WHERE source_id = ? AND machine_key = ?",
+                [delta, sid, key])
+    con.execute("UPDATE source_sections SET first_line = first_line + ? WHERE source_id = ? AND machine_key = ?",
+                [delta, sid, key])
+    con.execute("UPDATE machines SET line = line + ?, host_line = host_line + ? WHERE machine_id = ? AND source_id = ?",
+                [delta, delta, machine_id, sid])
+    con.execute("UPDATE devices SET line = line + ? WHERE machine_id = ? AND machine_id IN "
+                "(SELECT machine_id FROM machines WHERE source_id = ?)", [delta, machine_id, sid])
+
+
+def _replace_machine_rows(builder, sid: int, table: str, data: dict) -> None:
+    """Machines and devices: insert when new; when another file also has the machine
+    (same definition, checked), keep the row but take this file's lines if it is the first."""
+    con = builder.con
+    column = builder.ID_COLUMNS[table]
+    fresh = [i for i, v in enumerate(data[column]) if v not in builder.seen[table]]
+    if fresh:
+        builder.sink(table, {c: [vals[i] for i in fresh] for c, vals in data.items()})
+    for i, v in enumerate(data[column]):
+        if i in fresh:
+            continue
+        if table == "machines":
+            con.execute("UPDATE machines SET line = ?, host_line = ? WHERE machine_id = ? AND source_id = ?",
+                        [data["line"][i], data["host_line"][i], v, sid])
+        else:
+            con.execute("UPDATE devices SET line = ? WHERE device_id = ? AND machine_id IN "
+                        "(SELECT machine_id FROM machines WHERE source_id = ?)", [data["line"][i], v, sid])
+
+
+def _collisions(con, sid: int, read: FileResult) -> list[Finding]:
+    """The same run as one already in another section or file."""
+    if not read.run_keys:
+        return []
+    ids = [stable_id("run", *natural[:4], natural[4], natural[5]) for natural, *_ in read.run_keys]
+    import pyarrow as pa
+
+    con.register("_new_runs", pa.table({"run_id": ids, "i": list(range(len(ids)))}))
+    clash = con.execute("""SELECT n.i, s.path, r.line FROM _new_runs n JOIN runs r USING (run_id)
+                           JOIN sources s ON s.source_id = r.source_id""").fetchall()
+    con.unregister("_new_runs")
+    out = []
+    from .document import format_path
+
+    for i, opath, oline in clash:
+        natural, line, col, path = read.run_keys[i]
+        machine, _, fw, version, libs, precision = natural
+        stack = f"{fw} {version}" + "".join(f" + {n} {v}".rstrip() for n, v in libs)
+        stack += f" {precision}" if precision else ""
+        out.append(Finding("error", read.path, line, col, format_path(path),
+                           f"the same run as {opath}:{oline} (machine '{machine}', {stack})",
+                           "each machine, model, framework, version, libraries and precision at most once",
+                           machine_key=machine))
+    return out
+
+
+def _definition_conflicts(con, sid: int, read: FileResult) -> list[Finding]:
+    import hashlib
+    import json
+
+    from .document import _jsonable
+
+    out = []
+    for key, definition in read.machines.items():
+        sha = hashlib.sha256(json.dumps(_jsonable(definition), sort_keys=True, ensure_ascii=False,
+                                        default=str).encode()).hexdigest()
+        other = con.execute("""SELECT s.path, sm.line FROM source_machines sm JOIN sources s USING (source_id)
+                               WHERE sm.machine_id = ? AND sm.source_id <> ? AND sm.definition_sha256 <> ?
+                               ORDER BY s.path LIMIT 1""", [stable_id("machine", key), sid, sha]).fetchone()
+        if other:
+            out.append(Finding("error", read.path, read.machine_lines[key], 1, key,
+                               f"machine '{key}' is defined differently in {other[0]}:{other[1]}",
+                               "the same name, type, host and devices in every file that has this machine",
+                               machine_key=key))
+    return out
+
+
+def _refresh_source(con, sid: int, result: FileResult, findings: list[Finding]) -> None:
+    """The source row and its sections, as a full build would write them."""
+    for f in findings:
+        con.execute("INSERT INTO ingest_warnings BY NAME SELECT ? AS source_id, ? AS machine_key, ? AS file, "
+                    "? AS line, ? AS \"column\", ? AS key_path, ? AS message, ? AS expected",
+                    [sid, f.machine_key, f.file, f.line, f.column, f.path, f.message, f.expected])
+    con.execute("DELETE FROM source_sections WHERE source_id = ?", [sid])
+    for s in result.sections:
+        con.execute("INSERT INTO source_sections VALUES (?, ?, ?, ?, ?)",
+                    [sid, s["machine_key"], s["sha256"], s["first_line"], s["line_count"]])
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    con.execute("""UPDATE sources SET sha256 = ?, size_bytes = ?, ingested_at = ?,
+                       machines = (SELECT count(*) FROM source_machines WHERE source_id = ?),
+                       models = (SELECT count(*) FROM models WHERE source_id = ?),
+                       runs = (SELECT count(*) FROM runs WHERE source_id = ?),
+                       measurements = (SELECT count(*) FROM measurements WHERE run_id IN
+                                       (SELECT run_id FROM runs WHERE source_id = ?)),
+                       warnings = (SELECT count(*) FROM ingest_warnings WHERE source_id = ?)
+                   WHERE source_id = ?""",
+                [result.sha256, result.size_bytes, now, sid, sid, sid, sid, sid, sid])
+
+
+def _stored_findings(db: str) -> list[Finding]:
+    import duckdb
+
+    with contextlib.closing(duckdb.connect(db, read_only=True)) as con:
+        rows = con.execute("""SELECT file, line, "column", key_path, message, expected, machine_key
+                              FROM ingest_warnings ORDER BY file, line, "column" """).fetchall()
+    return [Finding("warning", f, line, col, path, msg, exp, machine_key=mk)
+            for f, line, col, path, msg, exp, mk in rows]
+

@@ -1,0 +1,108 @@
+"""Big files: read in machine sections by parallel workers, and re-ingested incrementally.
+
+Both must give exactly the warehouse a plain one-piece read gives. The size
+threshold is lowered so that small generated files take the big-file paths."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bench.generate import write
+from conftest import sha256
+from ingest import ingest, pipeline
+from ingest.errors import InvalidInput
+
+TABLES = ("sources", "machines", "source_machines", "source_sections", "devices", "models", "frameworks",
+          "runs", "run_libraries", "measurements", "ingest_warnings")
+
+
+def contents(db: str, skip_sections=False) -> dict:
+    """Every table's rows, sorted, without the build timestamps."""
+    con = duckdb.connect(db, read_only=True)
+    out = {}
+    for t in TABLES:
+        if skip_sections and t == "source_sections":
+            continue
+        cols = [c for (c, *_) in con.execute(f"describe {t}").fetchall() if c != "ingested_at"]
+        out[t] = con.execute(f"select {', '.join(chr(34) + c + chr(34) for c in cols)} from {t} order by all").fetchall()
+    con.close()
+    return out
+
+
+@pytest.fixture
+def big(project, monkeypatch):
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 1000)
+    monkeypatch.setattr(pipeline, "BATCH_BYTES", 20_000)
+    write("big.toml", machines=12, models=4, frameworks=6, seed=3)
+    return Path("big.toml")
+
+
+def test_split_read_equals_one_piece_read(big, monkeypatch):
+    monkeypatch.setenv("DLBENCH_WORKERS", "2")
+    ingest(["big.toml"], "split.duckdb")
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", float("inf"))
+    ingest(["big.toml"], "whole.duckdb")
+    split, whole = contents("split.duckdb"), contents("whole.duckdb")
+    assert len(split["source_sections"]) == 12 and whole["source_sections"] == []
+    split.pop("source_sections"), whole.pop("source_sections")
+    assert split == whole
+    assert len(split["runs"]) == 12 * 4 * 6
+
+
+def test_file_that_cannot_be_split_is_read_whole(project, monkeypatch):
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 10)
+    # [b] comes between two tables of machine a: valid TOML, but not one section per machine
+    Path("odd.toml").write_text('[a]\nname = "A"\n[b]\nname = "B"\n[[a.models]]\nname = "m"\n'
+                                '[[a.models.frameworks]]\nname = "T"\nversion = "1"\nforward = 1\n')
+    assert pipeline.split_sections(Path("odd.toml").read_text()) is not None  # it looks splittable ...
+    summary = ingest(["odd.toml"], "w.duckdb")  # ... and the reader finds out and reads it whole
+    assert summary.counts["runs"] == 1
+    con = duckdb.connect("w.duckdb", read_only=True)
+    assert con.execute("select line from runs").fetchall() == [(7,)]
+
+
+def edit_sections(text: str) -> str:
+    """Change a number in machine 5, shift machine 3 down a line, drop machine 8, add a new one."""
+    starts = [m.start() for m in re.finditer(r"^\[m", text, re.M)]
+    sec5 = text.index("forward = ", starts[5])
+    end = text.index("\n", sec5)
+    text = text[:sec5] + "forward = 12345.5" + text[end:]
+    nl = text.index("\n", starts[3])
+    text = text[:nl] + "\n# a new comment line\n" + text[nl:]
+    starts = [m.start() for m in re.finditer(r"^\[m", text, re.M)]
+    text = text[:starts[8]] + text[starts[9]:]
+    return text + '\n[zz-new]\nname = "New"\n[[zz-new.models]]\nname = "Alexnet"\n' \
+        '[[zz-new.models.frameworks]]\nname = "Torch"\nversion = "7"\nforward = 10\nbackward = 20\n'
+
+
+def test_incremental_reingest_equals_full_rebuild(big, monkeypatch):
+    ingest(["big.toml"], "inc.duckdb")
+    big.write_text(edit_sections(big.read_text()))
+    calls = []
+    real = pipeline._read_batch
+    monkeypatch.setattr(pipeline, "_read_batch", lambda job: calls.append(len(job[1])) or real(job))
+    ingest(["big.toml"], "inc.duckdb")
+    # re-read: machine 3 (a comment line inside it), machine 5, the last machine (a newline
+    # more at its end) and the new one; machines 4, 6, 7, 9, 10 only moved and are not read
+    assert calls == [4]
+    monkeypatch.setattr(pipeline, "_read_batch", real)
+    ingest(["big.toml"], "full.duckdb")
+    assert contents("inc.duckdb") == contents("full.duckdb")
+
+
+def test_incremental_error_changes_nothing(big):
+    ingest(["big.toml"], "w.duckdb")
+    before = sha256(Path("w.duckdb"))
+    text = big.read_text()
+    at = text.index("forward = ", text.index("[m0004"))
+    big.write_text(text[:at] + 'forward = "fast"' + text[text.index("\n", at):])
+    with pytest.raises(InvalidInput) as info:
+        ingest(["big.toml"], "w.duckdb")
+    [error] = [f for f in info.value.findings if f.severity == "error"]
+    assert error.path.startswith("m0004") and error.path.endswith(".forward")
+    assert error.message == 'wrong type: got the string "fast"'
+    assert big.read_text().splitlines()[error.line - 1].strip() == 'forward = "fast"'
+    assert sha256(Path("w.duckdb")) == before
