@@ -1,0 +1,27 @@
+-- Every run against every other run on the same machine and model: how many times faster it is.
+-- One row per ordered pair of distinct runs (run_id, other_run_id) with the same machine_id and
+-- model_key; each unordered pair appears twice, once from each side.
+-- Columns: machine_id, machine, model_key, model (this run's model as written), run_id, stack,
+--   other_run_id, other_stack;
+--   forward_speedup, backward_speedup, total_speedup: the other run's time / this run's time
+--     (a ratio, no unit; above 1 means this run is faster), NULL when either time is unknown;
+--   memory_ratio: this run's memory / the other run's memory (below 1: this run needs less),
+--     NULL when either memory is unknown.
+-- Runs are never compared across machines.
+SELECT a.machine_id,
+       a.machine,
+       a.model_key,
+       a.model,
+       a.run_id,
+       a.stack,
+       b.run_id AS other_run_id,
+       b.stack AS other_stack,
+       b.forward_ms / nullif(a.forward_ms, 0) AS forward_speedup,
+       b.backward_ms / nullif(a.backward_ms, 0) AS backward_speedup,
+       b.total_ms / nullif(a.total_ms, 0) AS total_speedup,
+       a.memory_bytes / nullif(b.memory_bytes, 0) AS memory_ratio
+FROM results AS a
+JOIN results AS b
+  ON b.machine_id = a.machine_id
+ AND b.model_key = a.model_key
+ AND b.run_id <> a.run_id
