@@ -222,5 +222,71 @@ def views():
         typer.echo(f"{name:<24}{obj.kind:<7}{obj.description}")
 
 
+@export_app.command("json")
+@handles_errors
+def export_json(
+    file: Optional[Path] = typer.Argument(None, dir_okay=False, help="Write to this file. Default: stdout."),
+    source: Optional[str] = typer.Option(None, "--source",
+                                         help="Rebuild only this input file's document (its path as ingested)."),
+    db: str = DbOption,
+    no_refresh: bool = NoRefresh,
+):
+    """The original document (the parsed TOML, dates as ISO strings) rebuilt from the warehouse tables alone.
+
+    Several input files are merged into one document (a machine in several files once, its
+    models in file order); --source gives exactly one file's document."""
+    from ingest.export import document_json
+    from ingest.warehouse import connect
+
+    _fresh(db, no_refresh)
+    with connect(db) as con:
+        text = document_json(con, source)
+    _write_text(text, file)
+
+
+@export_app.command("parquet")
+@handles_errors
+def export_parquet(
+    directory: Path = typer.Argument(..., file_okay=False, help="The folder to write (created if missing)."),
+    db: str = DbOption,
+    no_refresh: bool = NoRefresh,
+):
+    """Every table and view as DIR/<name>.parquet, and DIR/manifest.json (row counts, schemas, sources)."""
+    from ingest.export import parquet
+    from ingest.warehouse import connect
+
+    _fresh(db, no_refresh)
+    with connect(db) as con:
+        manifest = parquet(con, directory)
+    _err(f"Exported {len(manifest['relations'])} relations to {directory}")
+
+
+@export_app.command("sql")
+@handles_errors
+def export_sql(
+    dialect: str = typer.Option(..., "--dialect",
+                                help="spark, trino, postgres, bigquery, snowflake or duckdb."),
+):
+    """The views as SQL for another engine (transpiled with sqlglot), to run over `export parquet`.
+
+    The statements come in dependency order; a header says how to register the Parquet files."""
+    from ingest.export import DIALECTS, view_sql
+
+    if dialect not in DIALECTS:
+        raise typer.BadParameter(f"{dialect!r}; expected one of {', '.join(DIALECTS)}", param_hint="--dialect")
+    typer.echo(view_sql(dialect), nl=False)
+
+
+def _write_text(text: str, file: Optional[Path]) -> None:
+    if file is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        file.write_text(text, encoding="utf-8")
+    except OSError as e:
+        _err(f"Error: cannot write {file}: {e.strerror or e}")
+        raise typer.Exit(code=int(ExitCode.RUNTIME))
+
+
 if __name__ == "__main__":
     app()

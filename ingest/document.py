@@ -366,7 +366,7 @@ class _Reader:
         definition = {k: v for k, v in m.items() if k != "models"}
         self.r.machines[key] = definition
         self.rows["source_machines"].append(dict(
-            source_id=self.source_id, machine_id=machine_id, line=row["line"],
+            source_id=self.source_id, machine_id=machine_id, line=row["line"], has_models="models" in m,
             definition_sha256=hashlib.sha256(json.dumps(
                 _jsonable(definition), sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()))
         self.r.machine_lines[key] = row["line"]
@@ -401,7 +401,7 @@ class _Reader:
         extra = self.unknown(m, MODEL_KEYS, path, "a model")
         self.rows["models"].append(dict(
             model_id=model_id, machine_id=machine_id, source_id=self.source_id, position=i,
-            name=name, model_key=mkey,
+            name=name, model_key=mkey, has_frameworks="frameworks" in m,
             type=self.text_value(m, "type", path, expected='a string such as "model"'),
             details=self.text_value(m, "details", path, expected="a string (a link or a description)"),
             batch_size=batch, batch_size_text=batch_text, input_shape=input_shape,

@@ -29,7 +29,7 @@ DEFAULT_DB = "warehouse.duckdb"
 DEFAULT_SEED = "benchmark.toml"
 DEFAULT_DATA_GLOB = os.path.join("data", "*.toml")
 LOCK_TIMEOUT_S = float(os.environ.get("DLBENCH_LOCK_TIMEOUT", "600"))
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: source_machines.has_models, models.has_frameworks
 TABLES = ("sources", "machines", "source_machines", "devices", "models", "frameworks",
           "runs", "run_libraries", "measurements", "ingest_warnings", "warehouse_meta")
 

@@ -54,7 +54,8 @@ CREATE TABLE source_machines (
     source_id          BIGINT NOT NULL,
     machine_id         BIGINT NOT NULL,
     line               INTEGER NOT NULL,
-    definition_sha256  VARCHAR NOT NULL   -- of name, type, host, devices: must agree across files
+    definition_sha256  VARCHAR NOT NULL,  -- of name, type, host, devices: must agree across files
+    has_models         BOOLEAN NOT NULL   -- a models array was written in this file (maybe empty)
 );
 
 -- The machine sections of a big file that was read section by section, so that
@@ -101,7 +102,8 @@ CREATE TABLE models (
     batch_size_text  VARCHAR,
     input_shape      VARCHAR,            -- "3x224x224", key `input` in the TOML
     extra            JSON,
-    line             INTEGER NOT NULL
+    line             INTEGER NOT NULL,
+    has_frameworks   BOOLEAN NOT NULL    -- a frameworks array was written (maybe empty)
 );
 
 -- One row per framework name and version. Grain: (name, version).
