@@ -7,6 +7,7 @@ Heavy modules (duckdb, pyarrow, sqlglot) are imported inside the commands.
 """
 from __future__ import annotations
 
+import collections
 import functools
 import json
 import os
@@ -24,9 +25,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rendering it with rich costs 5x the import of typer
 )
 export_app = typer.Typer(help="Export the warehouse: Parquet, the original JSON document, or the views as SQL.",
-                         no_args_is_help=True)
+                         no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(export_app, name="export")
 
 DB_HELP = "The warehouse file."
@@ -67,7 +69,12 @@ def _print_findings(findings, limit: int | None = None) -> None:
     for f in shown:
         _err(f"{f.severity}: {f}")
     if limit is not None and len(findings) > limit:
-        _err(f"... and {len(findings) - limit} more (all in the table ingest_warnings)")
+        rest = collections.Counter(f.message.split(";")[0] for f in findings[limit:])
+        _err(f"... and {len(findings) - limit} more warnings, all in the table ingest_warnings:")
+        for message, n in rest.most_common(3):
+            _err(f"  {n:>6} x {message}")
+        if len(rest) > 3:
+            _err(f"  {sum(rest.values()) - sum(n for _, n in rest.most_common(3)):>6} x other warnings")
 
 
 def _progress():
@@ -125,7 +132,7 @@ def ingest(
                        ("measurements", "measurements"), ("warnings", "ingest_warnings")):
         typer.echo(f"  {label:<13}{c[key]:>8}")
     if summary.warnings:
-        _print_findings(summary.warnings, limit=10)
+        _print_findings(summary.warnings, limit=5)
 
 
 @app.command()
