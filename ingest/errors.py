@@ -74,6 +74,10 @@ class WarehouseMissing(DlbenchError):
     exit_code = ExitCode.BAD_INPUT
 
 
+class WarehouseUnreadable(DlbenchError):
+    "The warehouse file exists but DuckDB cannot open it (not a database, or damaged)"
+
+
 class QueryError(DlbenchError):
     "A query failed or was refused"
 

@@ -1,9 +1,30 @@
 """Ad-hoc SQL on a read-only connection; statements that could write are refused."""
 from __future__ import annotations
 
+import re
+
 from .errors import QueryError
 
 ALLOWED = {"SELECT", "EXPLAIN"}
+# EXPLAIN [(options)] [ANALYZE] <statement>: EXPLAIN ANALYZE runs the statement, so it is checked too
+_EXPLAIN = re.compile(r"^(?:\s+|--[^\n]*|/\*.*?\*/)*EXPLAIN\s*(?:\([^)]*\))?\s*(?:ANALY[SZ]E\b)?",
+                      re.IGNORECASE | re.DOTALL)
+
+
+def _kind(con, st) -> str:
+    """The statement's type; an EXPLAIN of anything but a query is "EXPLAIN <its type>"."""
+    import duckdb
+
+    kind = st.type.name
+    if kind != "EXPLAIN":
+        return kind
+    m = _EXPLAIN.match(st.query)
+    try:
+        inner = con.extract_statements(st.query[m.end():]) if m else []
+    except duckdb.Error:
+        inner = []
+    inner_kind = _kind(con, inner[0]) if len(inner) == 1 else "unknown"
+    return kind if inner_kind in ALLOWED else f"{kind} {inner_kind}"
 
 
 def run(con, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
@@ -17,11 +38,12 @@ def run(con, sql: str, params: list | None = None) -> tuple[list[str], list[tupl
     if not statements:
         raise QueryError("no SQL statement given")
     for st in statements:
-        kind = st.type.name
+        kind = _kind(con, st)
         if kind not in ALLOWED:
             shown = " ".join(st.query.split())[:60]
+            article = "an" if kind[0] in "AEIOU" else "a"
             raise QueryError(
-                f"refused: `{shown}` is a {kind} statement; query only reads the warehouse "
+                f"refused: `{shown}` is {article} {kind} statement; query only reads the warehouse "
                 "(SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN). To change the data, edit the TOML "
                 "and run `cli.py ingest`")
     try:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 from . import incremental, pipeline, sqlfiles
 from .document import FileResult, check_across, source_id_for
-from .errors import Finding, InvalidInput, WarehouseBusy, WarehouseMissing, WarehouseWriteError
+from .errors import (Finding, InvalidInput, WarehouseBusy, WarehouseMissing, WarehouseUnreadable,
+                     WarehouseWriteError)
 
 DEFAULT_DB = "warehouse.duckdb"
 DEFAULT_SEED = "benchmark.toml"
@@ -69,7 +70,8 @@ def locked(db: str, timeout: float | None = None):
     try:
         fh = open(path, "a+")
     except OSError as e:
-        raise WarehouseWriteError(f"cannot create the lock file {path}: {e.strerror}") from None
+        raise WarehouseWriteError(f"cannot write the warehouse {db}: cannot create its lock file {path}: "
+                                  f"{e.strerror}; the previous warehouse is unchanged") from None
     with fh:
         deadline = time.monotonic() + timeout
         told = False
@@ -372,7 +374,11 @@ def connect(db: str = DEFAULT_DB):
 
     if not os.path.exists(db):
         raise WarehouseMissing(f"no warehouse at {db}; run `python cli.py ingest` first")
-    return duckdb.connect(db, read_only=True)
+    try:
+        return duckdb.connect(db, read_only=True)
+    except duckdb.Error as e:
+        raise WarehouseUnreadable(f"cannot open the warehouse {db}: {str(e).splitlines()[0]}; "
+                                  "rebuild it with `python cli.py ingest`") from None
 
 
 def counts(db: str) -> dict[str, int]:
