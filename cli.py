@@ -232,16 +232,19 @@ def views():
 @export_app.command("json")
 @handles_errors
 def export_json(
-    file: Optional[Path] = typer.Argument(None, dir_okay=False, help="Write to this file. Default: stdout."),
+    file: Optional[Path] = typer.Argument(None, dir_okay=False, metavar="FILE",
+                                          help="Write to this file. Default: stdout."),
     source: Optional[str] = typer.Option(None, "--source",
                                          help="Rebuild only this input file's document (its path as ingested)."),
     db: str = DbOption,
     no_refresh: bool = NoRefresh,
 ):
-    """The original document (the parsed TOML, dates as ISO strings) rebuilt from the warehouse tables alone.
+    """The original document, rebuilt as JSON.
 
-    Several input files are merged into one document (a machine in several files once, its
-    models in file order); --source gives exactly one file's document."""
+    The parsed TOML (dates and times as ISO strings) rebuilt from the warehouse tables
+    alone, never from the files: keys sorted, two-space indent. Several input files are
+    merged into one document (a machine in several files once, its models in file
+    order); --source gives exactly one file's document."""
     from ingest.export import document_json
     from ingest.warehouse import connect
 
@@ -254,11 +257,16 @@ def export_json(
 @export_app.command("parquet")
 @handles_errors
 def export_parquet(
-    directory: Path = typer.Argument(..., file_okay=False, help="The folder to write (created if missing)."),
+    directory: Path = typer.Argument(..., file_okay=False, metavar="DIR",
+                                     help="The folder to write (created if missing)."),
     db: str = DbOption,
     no_refresh: bool = NoRefresh,
 ):
-    """Every table and view as DIR/<name>.parquet, and DIR/manifest.json (row counts, schemas, sources)."""
+    """Every table and view as Parquet files.
+
+    Writes DIR/<name>.parquet for each table and view (JSON columns as strings) and
+    DIR/manifest.json: each relation's kind, file, row count and DuckDB schema, and the
+    warehouse's sources with their sha256."""
     from ingest.export import parquet
     from ingest.warehouse import connect
 
@@ -274,9 +282,11 @@ def export_sql(
     dialect: str = typer.Option(..., "--dialect",
                                 help="spark, trino, postgres, bigquery, snowflake or duckdb."),
 ):
-    """The views as SQL for another engine (transpiled with sqlglot), to run over `export parquet`.
+    """The views as SQL for another engine.
 
-    The statements come in dependency order; a header says how to register the Parquet files."""
+    The views of sql/views transpiled from DuckDB with sqlglot, in dependency order, to run
+    over the files of `export parquet`; the header says how to register those files on
+    the engine (Spark: one temporary view per table)."""
     from ingest.export import DIALECTS, view_sql
 
     if dialect not in DIALECTS:
