@@ -571,7 +571,7 @@ def check_across(results: list[FileResult]) -> list[Finding]:
                 if other != definition:
                     differ = sorted(k for k in set(other) | set(definition) if other.get(k) != definition.get(k))
                     findings.append(Finding("error", r.path, line, 1, key,
-                        f"machine '{key}' is defined differently in {opath}:{oline} ({', '.join(differ)} differ)",
+                        f"machine '{key}' is defined differently in {opath}:{oline} ({', '.join(differ)} {'differ' if len(differ) > 1 else 'differs'})",
                         "the same name, type, host and devices in every file that has this machine",
                         machine_key=key))
             else:

@@ -46,6 +46,11 @@ def run(con, sql: str, params: list | None = None) -> tuple[list[str], list[tupl
                 f"refused: `{shown}` is {article} {kind} statement; query only reads the warehouse "
                 "(SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN). To change the data, edit the TOML "
                 "and run `cli.py ingest`")
+    # only the warehouse: no files, no network, no extension installs (a SELECT can read_csv a path
+    # or a URL); this cannot be turned back on for this connection
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET enable_external_access = false")
     try:
         for st in statements[:-1]:
             con.execute(st)

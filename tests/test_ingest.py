@@ -382,3 +382,12 @@ def test_every_command_has_help():
         for param in cmd.params:
             if isinstance(param, click.Option) and param.name != "help":
                 assert (param.help or "").strip(), f"{name} {param.opts[0]} has no help text"
+
+
+def test_query_reads_only_the_warehouse(seed_db):
+    Path("secret.csv").write_text("a\n1\n")
+    proc = run_cli("query", "select * from read_csv('secret.csv')", cwd=seed_db.parent)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.startswith('Error: Permission Error: Cannot access file "secret.csv" - file system '
+                                  "operations are disabled by configuration")
