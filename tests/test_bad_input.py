@@ -121,7 +121,7 @@ CASES = {
         "benchmark.toml:27 (machine 'nvidia-titan-x', Leaf 0.2 + cuDNN 4); " + DUPLICATE]),
     "machine-differs": (["benchmark.toml", "bad/machine-differs.toml"], 2, [
         "bad/machine-differs.toml:2:1: nvidia-titan-x: machine 'nvidia-titan-x' is defined differently in "
-        "benchmark.toml:4 (host differ); expected the same name, type, host and devices in every file that has "
+        "benchmark.toml:4 (host differs); expected the same name, type, host and devices in every file that has "
         "this machine"]),
     # numbers
     "nan-time": _one("nan-time", 2,
