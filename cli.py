@@ -123,7 +123,7 @@ def ingest(
     """Check the TOML files and build the warehouse from them (atomically)."""
     from ingest.warehouse import ingest as build
 
-    summary = build([str(p) for p in paths] if paths else None, db, progress=_progress())
+    summary = build([str(p) for p in paths] if paths else None, db, progress=None if quiet else _progress())
     if quiet:
         return
     c = summary.counts

@@ -123,8 +123,11 @@ def workers_default() -> int:
     return max(1, min(os.cpu_count() or 1, int(os.environ.get("DLBENCH_WORKERS", "0")) or 8))
 
 
-def read(path: str, sink=None, workers: int | None = None, split: bool = True) -> FileResult:
+def read(path: str, sink=None, workers: int | None = None, split: bool = True,
+         on_progress=None) -> FileResult:
     """Read and check one file; stream its rows, as columns, into sink(table, columns).
+
+    on_progress(done_bytes, total_bytes) is called after each batch of a big file.
 
     Never raises for bad input (see the findings); raises SplitUnsafe when a split
     read has to be redone in one piece (the caller must discard what it sank)."""
@@ -141,6 +144,7 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True) -
     result.sections = section_facts(text, sections)
     jobs = [(path, b) for b in _batches(sections)]
     workers = workers or workers_default()
+    done = 0
     _TEXT = text
     try:
         if workers > 1 and len(jobs) > 1:
@@ -148,11 +152,17 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True) -
 
             ctx = multiprocessing.get_context("fork")
             with ctx.Pool(min(workers, len(jobs))) as pool:
-                for batch, cols in pool.imap(_read_batch, jobs):
+                for job, (batch, cols) in zip(jobs, pool.imap(_read_batch, jobs)):
                     _merge(result, batch, cols, sink)
+                    done += job[1][-1].end - job[1][0].start
+                    if on_progress:
+                        on_progress(done, len(text))
         else:
             for job in jobs:
                 _merge(result, *_read_batch(job), sink)
+                done += job[1][-1].end - job[1][0].start
+                if on_progress:
+                    on_progress(done, len(text))
     finally:
         _TEXT = None
     return result

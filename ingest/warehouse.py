@@ -103,11 +103,20 @@ def locked(db: str, timeout: float | None = None):
 
 
 # -- reading inputs ------------------------------------------------------------
-def check_files(paths: list[str], sink=None) -> tuple[list[FileResult], list[Finding]]:
+def check_files(paths: list[str], sink=None, split: bool = True,
+                on_progress=None) -> tuple[list[FileResult], list[Finding]]:
     """Read and check every file; findings of all files, errors and warnings.
 
     With a sink, each file's rows are streamed into sink(table, columns) as they
-    are read (see pipeline.read); without one, rows are checked and dropped."""
+    are read (see pipeline.read); without one, rows are checked and dropped.
+    on_progress(fraction) follows the bytes read over all files."""
+    sizes = []
+    for p in paths:
+        try:
+            sizes.append(os.path.getsize(p))
+        except OSError:
+            sizes.append(0)
+    total = max(sum(sizes), 1)
     results = []
     first: dict[str, str] = {}
     findings: list[Finding] = []
@@ -120,7 +129,9 @@ def check_files(paths: list[str], sink=None) -> tuple[list[FileResult], list[Fin
             r.findings.append(Finding("error", p, 0, 0, "", f"is the same file as {first[real]}, given twice",
                                       "each file once"))
         else:
-            r = pipeline.read(p, sink)
+            before = sum(sizes[:len(results)])
+            r = pipeline.read(p, sink, split=split, on_progress=on_progress and (
+                lambda done, _size, before=before: on_progress((before + done) / total)))
         first.setdefault(real, p)
         results.append(r)
         findings += r.findings
@@ -299,16 +310,10 @@ def _write_error(db: str, e: BaseException) -> BaseException:
 def _build(db: str, file_list: list[str], spec: str, progress, split: bool) -> list[Finding]:
     builder = _Builder(db)
     try:
-        sink = builder.sink
-        if progress:
-            total = len(file_list)
-
-            def sink(table, data, _done=[0]):  # noqa: B006 - a counter for the bar
-                builder.sink(table, data)
-                if table == "runs":
-                    _done[0] += len(data["run_id"])
-                    progress(0, 1, f"{_done[0]:,} runs loaded")
-        results, findings = _check_into(file_list, sink, split)
+        if progress and sum(os.path.getsize(p) for p in file_list if os.path.isfile(p)) < pipeline.PARALLEL_MIN_BYTES:
+            progress = None  # a bar only for big inputs: small ones take a moment
+        on_progress = progress and (lambda fraction: progress(int(fraction * 999), 1000, "reading and loading"))
+        results, findings = check_files(file_list, builder.sink, split, on_progress)
         stage("checked")
         if any(f.severity == "error" for f in findings):
             raise InvalidInput(findings)
@@ -319,17 +324,6 @@ def _build(db: str, file_list: list[str], spec: str, progress, split: bool) -> l
         builder.discard()
         raise
     return findings
-
-
-def _check_into(file_list, sink, split: bool):
-    if split:
-        return check_files(file_list, sink)
-    old = pipeline.PARALLEL_MIN_BYTES
-    pipeline.PARALLEL_MIN_BYTES = float("inf")
-    try:
-        return check_files(file_list, sink)
-    finally:
-        pipeline.PARALLEL_MIN_BYTES = old
 
 
 def _drop_views(con) -> None:
