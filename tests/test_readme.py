@@ -1,0 +1,49 @@
+"""The README stays true: its examples are checked against what the commands print."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from conftest import ROOT, run_cli
+
+README = (ROOT / "README.md").read_text()
+
+
+def block_after(marker: str) -> str:
+    start = README.index(marker)
+    fence = README.index("```", start)
+    body_start = README.index("\n", fence) + 1
+    return README[body_start:README.index("```", body_start)]
+
+
+def test_validation_example(project):
+    text = block_after("### Validation")
+    file_part, _, run_part = text.partition("$ python3 cli.py validate bad.toml")
+    Path("bad.toml").write_text(file_part.split("$ cat bad.toml\n", 1)[1])
+    proc = run_cli("validate", "bad.toml", cwd=project)
+    shown = run_part.split("\n", 1)[1].splitlines()
+    assert shown[-1] == f"exit {proc.returncode}"
+    assert proc.stderr.splitlines() == shown[:-1]
+
+
+def test_report_example_is_the_start_of_the_golden_report():
+    excerpt = block_after("## What you get")
+    golden = (ROOT / "tests" / "golden" / "report_all.md").read_text()
+    assert golden.startswith(excerpt)
+
+
+def test_trace_example(project):
+    shutil.copy(ROOT / "data" / "convnet-benchmarks.toml", project / "data")
+    text = block_after("Every number traces to its source line")
+    command, *output = text.splitlines()
+    sql = re.search(r'query "(.*)" --format markdown$', command).group(1)
+    proc = run_cli("query", sql, "--format", "markdown", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == output
+
+
+def test_ci_runs_the_readme_test_command():
+    command = block_after("builds `warehouse.duckdb` from").strip()
+    assert command == "python3 -m pip install -e '.[test]' && python3 -m pytest"
+    assert (ROOT / ".ci" / "run").read_text().splitlines()[-1] == command
