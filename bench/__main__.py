@@ -1,0 +1,84 @@
+"""python -m bench: measure dlbench's ingest, refresh, views, report and start-up.
+
+    python -m bench                      # 100 x 50 x 20 = 100,000 runs, 10,000 for the small size
+    python -m bench --machines 2 --small-machines 1 --models 3 --frameworks 4 --skip-slow \\
+        --out /tmp/b --results /tmp/b/RESULTS.md      # a smoke run
+
+Writes the markdown table to --results (default bench/RESULTS.md) and to stdout,
+and every figure as JSON to --json (default <out>/results.json). See bench/harness.py.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from . import harness
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def parse(argv=None) -> harness.Options:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--machines", type=_count, default=100, help="machines in the big file (default 100)")
+    p.add_argument("--models", type=_count, default=50, help="models per machine, both sizes (default 50)")
+    p.add_argument("--frameworks", type=_count, default=20, help="framework entries per model (default 20)")
+    p.add_argument("--small-machines", type=_count, default=10,
+                   help="machines in the small file, for the views' and report's ratios (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
+    p.add_argument("--out", type=Path, default=harness.ROOT / "bench" / "out",
+                   help="scratch folder for inputs and warehouses (default bench/out, git-ignored)")
+    p.add_argument("--json", type=Path, default=None, help="write every figure here (default <out>/results.json)")
+    p.add_argument("--results", type=Path, default=harness.ROOT / "bench" / "RESULTS.md",
+                   help="write the markdown tables here (default bench/RESULTS.md)")
+    p.add_argument("--repeats", type=_count, default=5, help="samples of each quick command (default 5)")
+    p.add_argument("--big-repeats", type=_count, default=3,
+                   help="samples of the floor and the full ingest, interleaved (default 3)")
+    p.add_argument("--view-repeats", type=_count, default=5,
+                   help="samples of each view (the best is kept) and of each report (the median) (default 5)")
+    p.add_argument("--once-above", type=float, default=30.0, metavar="SECONDS",
+                   help="take one sample only of a measurement whose first sample is slower (default 30)")
+    p.add_argument("--slice-runs", type=_count, default=2000,
+                   help="runs inserted by the by-hand approach before scaling (default 2000)")
+    p.add_argument("--skip-slow", action="store_true", help="one sample of everything (for smoke tests)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr, no table on stdout")
+    a = p.parse_args(argv)
+    shown = "python -m bench" + (" " + shlex.join(sys.argv[1:] if argv is None else list(argv))
+                                 if (sys.argv[1:] if argv is None else argv) else "")
+    one = a.skip_slow
+    return harness.Options(
+        machines=a.machines, models=a.models, frameworks=a.frameworks, small_machines=a.small_machines,
+        seed=a.seed, out=a.out, json_path=a.json or a.out / "results.json", results=a.results,
+        repeats=1 if one else a.repeats, big_repeats=1 if one else a.big_repeats,
+        view_repeats=1 if one else a.view_repeats, once_above=a.once_above, slice_runs=a.slice_runs,
+        command=shown, progress=not a.quiet)
+
+
+def main(argv=None) -> int:
+    opts = parse(argv)
+    try:
+        res = harness.run(opts)
+    except harness.MeasurementFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    text = harness.markdown(res)
+    opts.json_path.parent.mkdir(parents=True, exist_ok=True)
+    opts.json_path.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if opts.results is not None:
+        opts.results.parent.mkdir(parents=True, exist_ok=True)
+        opts.results.write_text(text, encoding="utf-8")
+    if opts.progress:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

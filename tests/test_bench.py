@@ -1,0 +1,124 @@
+"""The benchmark harness (python -m bench): a smoke run at a tiny size, and its helpers.
+
+No test here asserts a time: only that every figure is there and positive."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, sha256
+
+from bench import generate, harness
+from ingest import sqlfiles
+
+TINY = ["--machines", "2", "--small-machines", "1", "--models", "3", "--frameworks", "4"]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """One tiny run of the whole harness: (results JSON, markdown text, repo RESULTS.md sha before)."""
+    tmp = tmp_path_factory.mktemp("bench")
+    repo_results = ROOT / "bench" / "RESULTS.md"
+    before = sha256(repo_results) if repo_results.exists() else None
+    out, results, js = tmp / "out", tmp / "RESULTS.md", tmp / "results.json"
+    proc = subprocess.run([sys.executable, "-m", "bench", *TINY, "--skip-slow", "--quiet", "--out", str(out),
+                           "--results", str(results), "--json", str(js)],
+                          cwd=tmp, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TZ": "UTC"},
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""  # --quiet
+    return json.loads(js.read_text()), results.read_text(), before
+
+
+def test_every_measurement_is_there_and_positive(smoke):
+    res, _, _ = smoke
+    m = res["measurements"]
+    assert set(m) == set(harness.MEASUREMENT_KEYS)
+    for key in harness.MEASUREMENT_KEYS:
+        assert m[key]["wall_s"] > 0, key
+        assert all(s > 0 for s in m[key]["samples_s"]), key
+        assert m[key]["peak_rss_bytes"] > 0, key
+    assert m["full_ingest"]["tree_sum_rss_bytes"] > 0
+    hand = m["handwritten_scaled"]
+    # 24 runs of 3 models on 2 machines, each with forward and backward (and maybe memory)
+    assert hand["total_runs"] == 24 and hand["slice_runs"] == 24 and hand["scale"] == 1.0
+    assert 2 + 6 + 24 + 48 <= hand["total_rows"] <= 2 + 6 + 24 + 72  # measurements: 2 or 3 a run
+    assert m["stale_reason"]["cold_s"] > 0 and m["stale_reason"]["warm_s"] > 0
+
+
+def test_views_sizes_and_contents(smoke):
+    res, _, _ = smoke
+    names = [v.name for v in sqlfiles.views()]
+    for size, runs in (("small", 12), ("big", 24)):
+        views = res["views"][size]
+        assert list(views) == names
+        assert all(v["wall_s"] > 0 for v in views.values())
+        assert views["results"]["rows"] == runs
+    assert res["sizes"]["big"]["runs"] == 24 and res["sizes"]["small"]["runs"] == 12
+    assert res["seed_runs"] == 26
+    assert res["contents"]["match"] is True
+    assert res["contents"]["tables"]["runs"] == {"rows_first": 24, "rows_second": 24, "only_in_first": 0,
+                                                 "only_in_second": 0, "match": True}
+    assert [e["machine_key"] for e in res["edits"]] == ["m0002-k40"]  # --skip-slow: one sample
+    assert float(res["edits"][0]["new"]) == float(res["edits"][0]["old"]) + 1
+
+
+def test_markdown_has_every_row(smoke):
+    res, text, _ = smoke
+    assert text.startswith("# dlbench benchmarks\n")
+    assert "python -m bench --machines 2 --small-machines 1 --models 3 --frameworks 4 --skip-slow" in text
+    for name in harness.TABLE_ROWS:
+        assert f"| {name} |" in text, name
+    for v in sqlfiles.views():
+        assert f"| `{v.name}` |" in text
+        assert f"| view `{v.name}`: 24 ≤ 12 × 12 |" in text
+    assert "**scaled**" in text
+    for t in res["targets"]:
+        assert f"| {t['target']} |" in text
+        assert isinstance(t["met"], bool), t
+    assert len(res["targets"]) == 8 + len(sqlfiles.views())
+    assert "load average (1, 5, 15 min): " in text
+    for fact in ("cores", "duckdb", "tomli", "Python"):
+        assert fact in text
+
+
+def test_the_repo_results_are_left_alone(smoke):
+    _, _, before = smoke
+    repo_results = ROOT / "bench" / "RESULTS.md"
+    assert (sha256(repo_results) if repo_results.exists() else None) == before
+
+
+def test_edit_one_section_changes_one_number(tmp_path):
+    path = tmp_path / "b.toml"
+    generate.write(path, 3, 2, 2, seed=0)
+    before = path.read_text().splitlines()
+    edit = harness.edit_one_section(path, 1)
+    after = path.read_text().splitlines()
+    assert edit["machine_key"] == before[[i for i, line in enumerate(before) if line.startswith("[m0002")][0]][1:-1]
+    changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+    assert len(before) == len(after) and changed == [edit["line"] - 1]
+    assert after[edit["line"] - 1] == f"      forward = {edit['new']}"
+    assert before[edit["line"] - 1] == f"      forward = {edit['old']}"
+
+
+def test_compare_warehouses_finds_a_changed_row(project):
+    from ingest import ingest
+
+    generate.write(project / "b.toml", 2, 2, 3, seed=0)
+    ingest(["b.toml"], "one.duckdb")
+    ingest(["b.toml"], "two.duckdb")  # other timestamps, same rows
+    same = harness.compare_warehouses(project / "one.duckdb", project / "two.duckdb")
+    assert same["match"] is True and same["tables"]["sources"]["match"] is True
+    harness.edit_one_section(project / "b.toml", 0)
+    ingest(["b.toml"], "two.duckdb")
+    diff = harness.compare_warehouses(project / "one.duckdb", project / "two.duckdb")
+    assert diff["match"] is False
+    rows = diff["tables"]["measurements"]["rows_first"]
+    assert rows >= 24  # 12 runs, forward and backward each (and most a memory)
+    assert diff["tables"]["measurements"] == {"rows_first": rows, "rows_second": rows, "only_in_first": 1,
+                                              "only_in_second": 1, "match": False}
+    assert diff["tables"]["runs"]["match"] is True
+    assert diff["tables"]["sources"]["match"] is False  # the sha256 changed
