@@ -139,6 +139,8 @@ def _written(value) -> str:
         return str(value)
     if isinstance(value, float):
         return repr(value)
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'  # what json.dumps gives, without its cost
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -297,6 +299,8 @@ class _Reader:
         return v
 
     def unknown(self, t: dict, known: set, path, what) -> dict:
+        if t.keys() <= known:
+            return {}
         extra = {k: v for k, v in t.items() if k not in known}
         for k in extra:
             if not self.finite(extra[k], path + (k,)):
@@ -417,11 +421,13 @@ class _Reader:
         label = self.text_value(f, "label", path, expected="a string (the stack's name as published)")
         libs = []
         lib_rows = []
+        unnamed_library = False
         for k, lib in enumerate(self.tables(f.get("libraries"), path + ("libraries",), "...frameworks.libraries")):
             lp = path + ("libraries", k)
             lname = self.text_value(lib, "name", lp, required=True, expected='a string such as "cuDNN"')
             lversion = self.text_value(lib, "version", lp, expected='a string such as "4"')
             libs.append((lname, lversion))
+            unnamed_library = unnamed_library or lname is None
             lib_rows.append(dict(position=k, name=lname, version=lversion, line=self.line(lp),
                                  extra=_extra_json(self.unknown(lib, LIBRARY_KEYS, lp, "a library"))))
         # measurements: timings, memory, and any other number the entry carries
@@ -444,7 +450,7 @@ class _Reader:
             self.warn(path, "no 'memory' given; memory comparisons will leave this run out",
                       'memory = "<size>" such as "1750MB"')
         extra = {}
-        for k, v in f.items():
+        for k, v in (() if f.keys() <= FRAMEWORK_KEYS else f.items()):
             if k in FRAMEWORK_KEYS:
                 continue
             numeric = isinstance(v, (int, float)) and not isinstance(v, bool) and k not in KNOWN_METRICS
@@ -460,7 +466,7 @@ class _Reader:
             if abs(times["total_ms"] - both) > 1:
                 self.warn(path + ("total",), f"reported total {times['total_ms']:g} ms differs from forward + "
                           f"backward = {both:g} ms by more than 1 ms", "forward + backward within 1 ms")
-        if name is None or version is None or any(n is None for n, _ in libs):
+        if name is None or version is None or unnamed_library:
             return  # an error was reported; no key to build
         lib_key = tuple(sorted((n, v or "") for n, v in libs))
         natural = (self.rows["machines"][-1]["machine_key"], mkey, name, version, lib_key, precision or "")
