@@ -24,7 +24,7 @@ from .document import FileResult, load_file, read_text
 from .locate import _KEY, split_key
 
 PARALLEL_MIN_BYTES = 1 << 20  # smaller files are read in one piece
-BATCH_BYTES = 1 << 20  # text per batch sent to a worker
+BATCH_BYTES = 1 << 19  # text per batch sent to a worker
 TOP_HEADER = re.compile(rf"^[ \t]*\[[ \t]*({_KEY})[ \t]*\][ \t]*(?:#[^\n]*)?$", re.MULTILINE)
 _PREFIX_OK = re.compile(r"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z))*\Z")
 TABLES = ("machines", "devices", "models", "frameworks", "runs", "run_libraries", "measurements",

@@ -198,7 +198,8 @@ class _Builder:
                 shutil.copyfile(copy_from, self.tmp)
                 self.con = duckdb.connect(self.tmp)
             else:
-                self.con = duckdb.connect(self.tmp)
+                # one DuckDB thread: the cores are busy parsing in the worker processes
+                self.con = duckdb.connect(self.tmp, config={"threads": 1})
                 self.con.execute(sqlfiles.schema_sql())
             stage("schema")
         except BaseException as e:
