@@ -371,8 +371,7 @@ class _Reader:
         self.r.machines[key] = definition
         self.rows["source_machines"].append(dict(
             source_id=self.source_id, machine_id=machine_id, line=row["line"], has_models="models" in m,
-            definition_sha256=hashlib.sha256(json.dumps(
-                _jsonable(definition), sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()))
+            definition_sha256=definition_sha256(definition)))
         self.r.machine_lines[key] = row["line"]
         models = self.tables(m.get("models"), path + ("models",), f"{key}.models")
         for i, model in enumerate(models):
@@ -584,14 +583,25 @@ def check_across(results: list[FileResult]) -> list[Finding]:
                 machines[key] = (definition, r.path, line)
         for natural, line, col, path in r.run_keys:
             if natural in runs:
-                opath, oline = runs[natural]
-                machine, _, fw, version, libs, precision = natural
-                stack = f"{fw} {version}" + "".join(f" + {n} {v}".rstrip() for n, v in libs)
-                stack += f" {precision}" if precision else ""
-                findings.append(Finding("error", r.path, line, col, format_path(path),
-                    f"the same run as {opath}:{oline} (machine '{machine}', {stack})",
-                    "each machine, model, framework, version, libraries and precision at most once",
-                    machine_key=machine))
+                findings.append(duplicate_run(r.path, (natural, line, col, path), *runs[natural]))
             else:
                 runs[natural] = (r.path, line)
     return findings
+
+
+def duplicate_run(file: str, run_key: tuple, other_file: str, other_line: int) -> Finding:
+    """The error for a run (an entry of FileResult.run_keys) given again after other_file:other_line."""
+    natural, line, col, path = run_key
+    machine, _, fw, version, libs, precision = natural
+    stack = f"{fw} {version}" + "".join(f" + {n} {v}".rstrip() for n, v in libs)
+    stack += f" {precision}" if precision else ""
+    return Finding("error", file, line, col, format_path(path),
+                   f"the same run as {other_file}:{other_line} (machine '{machine}', {stack})",
+                   "each machine, model, framework, version, libraries and precision at most once",
+                   machine_key=machine)
+
+
+def definition_sha256(definition: dict) -> str:
+    """The fingerprint of a machine's definition (name, type, host, devices) that files must agree on."""
+    return hashlib.sha256(json.dumps(_jsonable(definition), sort_keys=True, ensure_ascii=False,
+                                     default=str).encode()).hexdigest()

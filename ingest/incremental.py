@@ -20,7 +20,8 @@ import datetime as dt
 import os
 
 from . import pipeline
-from .document import FileResult, check_across, load_file, source_id_for, stable_id
+from .document import (FileResult, check_across, definition_sha256, duplicate_run, load_file, source_id_for,
+                       stable_id)
 from .errors import Finding, InvalidInput
 
 # tables whose rows belong to one (source, machine) section
@@ -196,31 +197,13 @@ def _collisions(con, sid: int, read: FileResult) -> list[Finding]:
     clash = con.execute("""SELECT n.i, s.path, r.line FROM _new_runs n JOIN runs r USING (run_id)
                            JOIN sources s ON s.source_id = r.source_id""").fetchall()
     con.unregister("_new_runs")
-    out = []
-    from .document import format_path
-
-    for i, opath, oline in clash:
-        natural, line, col, path = read.run_keys[i]
-        machine, _, fw, version, libs, precision = natural
-        stack = f"{fw} {version}" + "".join(f" + {n} {v}".rstrip() for n, v in libs)
-        stack += f" {precision}" if precision else ""
-        out.append(Finding("error", read.path, line, col, format_path(path),
-                           f"the same run as {opath}:{oline} (machine '{machine}', {stack})",
-                           "each machine, model, framework, version, libraries and precision at most once",
-                           machine_key=machine))
-    return out
+    return [duplicate_run(read.path, read.run_keys[i], opath, oline) for i, opath, oline in clash]
 
 
 def _definition_conflicts(con, sid: int, read: FileResult) -> list[Finding]:
-    import hashlib
-    import json
-
-    from .document import _jsonable
-
     out = []
     for key, definition in read.machines.items():
-        sha = hashlib.sha256(json.dumps(_jsonable(definition), sort_keys=True, ensure_ascii=False,
-                                        default=str).encode()).hexdigest()
+        sha = definition_sha256(definition)
         other = con.execute("""SELECT s.path, sm.line FROM source_machines sm JOIN sources s USING (source_id)
                                WHERE sm.machine_id = ? AND sm.source_id <> ? AND sm.definition_sha256 <> ?
                                ORDER BY s.path LIMIT 1""", [stable_id("machine", key), sid, sha]).fetchone()

@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import fcntl
 import glob
-import hashlib
 import json
 import os
 import signal
@@ -137,14 +136,6 @@ def check_files(paths: list[str], sink=None, split: bool = True,
         findings += r.findings
     findings += check_across([r for r in results if not r.errors and id(r) not in twice])
     return results, findings
-
-
-def _sha256(path: str) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest()
-    except OSError:
-        return None
 
 
 # -- building ----------------------------------------------------------------
@@ -401,7 +392,7 @@ def stale_reason(db: str) -> str | None:
         if wanted != have:
             return "the set of input files changed"
     for path, abs_path, sha in sources:
-        if _sha256(abs_path) != sha:
+        if pipeline.file_sha256(abs_path) != sha:
             return f"{path} changed"
     return None
 
