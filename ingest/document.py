@@ -133,6 +133,20 @@ def _jsonable(value):
     return value
 
 
+# the columns of the rows that are stored as tuples (see _Reader._store)
+TUPLE_COLUMNS = {
+    "runs": ("run_id", "machine_id", "model_id", "framework_id", "source_id", "position", "line", "precision",
+             "label", "libraries", "has_libraries", "extra"),
+    "measurements": ("run_id", "metric", "key", "value", "unit", "written"),
+}
+FAST = True  # run_fast for common entries; tests turn it off to compare with the general path
+
+
+def _plain_text(v) -> bool:
+    """What text_value accepts without a word: a non-blank string of at most MAX_TEXT characters."""
+    return type(v) is str and 0 < len(v) <= MAX_TEXT and not v.isspace()
+
+
 def _written(value) -> str:
     """A number or string as JSON text, exactly as TOML wrote it (25, 25.5, "1750MB")."""
     if isinstance(value, int):
@@ -411,7 +425,8 @@ class _Reader:
             line=self.line(path), extra=_extra_json(extra)))
         frameworks = self.tables(m.get("frameworks"), path + ("frameworks",), f"{key}.models.frameworks")
         for j, f in enumerate(frameworks):
-            self.run(path + ("frameworks", j), machine_id, mkey, model_id, f, device_bytes)
+            if not (FAST and self.run_fast(path + ("frameworks", j), machine_id, mkey, model_id, f, device_bytes)):
+                self.run(path + ("frameworks", j), machine_id, mkey, model_id, f, device_bytes)
 
     def run(self, path, machine_id, mkey, model_id, f, device_bytes) -> None:
         name = self.text_value(f, "name", path, required=True, expected='a string such as "Torch"')
@@ -440,14 +455,8 @@ class _Reader:
             self.error(path, "missing timing: neither 'forward' nor 'backward' is given",
                        "forward = <ms> and/or backward = <ms>")
         memory, memory_text = self.size_value(f, "memory", path)
-        if memory is not None:
-            values.append(("memory", "memory_bytes", float(memory), "bytes", _written(memory_text)))
-            if device_bytes and memory > device_bytes:
-                self.warn(path + ("memory",), f"memory {memory_text} is above the machine's total device memory "
-                          f"({device_bytes / 1e6:g}MB)", "at most the devices' memory")
-        elif "memory" not in f:
-            self.warn(path, "no 'memory' given; memory comparisons will leave this run out",
-                      'memory = "<size>" such as "1750MB"')
+        if memory is not None or "memory" not in f:
+            self._memory(path, values, memory, memory_text, device_bytes)
         extra = {}
         for k, v in (() if f.keys() <= FRAMEWORK_KEYS else f.items()):
             if k in FRAMEWORK_KEYS:
@@ -459,15 +468,86 @@ class _Reader:
             elif self.finite(v, path + (k,)):
                 extra[k] = v
                 self.warn(path + (k,), f"unknown key '{k}' on a framework entry; kept in runs.extra")
-        times = {metric: v for _, metric, v, _, _ in values} if "total" in f else {}
+        if "total" in f:
+            self._total(path, values)
+        if name is None or version is None or unnamed_library:
+            return  # an error was reported; no key to build
+        self._store(path, machine_id, mkey, model_id, f, name, version, precision, label, libs, lib_rows, values,
+                    extra)
+
+    def run_fast(self, path, machine_id, mkey, model_id, f, device_bytes) -> bool:
+        """The common framework entry — known keys, each of the right type — in few steps.
+
+        Most of an ingest's own time goes to these entries, so this checks exactly
+        what run() checks, but only the good case; False means something is unusual
+        (nothing is recorded then), and run() reads the entry, reporting what is wrong."""
+        if not f.keys() <= FRAMEWORK_KEYS:
+            return False
+        name, version = f.get("name"), f.get("version")
+        precision, label = f.get("precision"), f.get("label")
+        if not (_plain_text(name) and _plain_text(version) and (precision is None or _plain_text(precision))
+                and (label is None or _plain_text(label))):
+            return False
+        values = []
+        for k, metric in TIMINGS.items():
+            v = f.get(k)
+            if v is not None:
+                if not ((type(v) is int or type(v) is float) and 0 < v < MAX_MS):
+                    return False
+                values.append((k, metric, float(v), "ms", _written(v)))
+        if "forward" not in f and "backward" not in f:
+            return False
+        memory_text = f.get("memory")
+        memory = None
+        if memory_text is not None:
+            memory = parse_size(memory_text) if type(memory_text) is str else None
+            if memory is None:
+                return False
+        libs, lib_rows = [], []
+        given = f.get("libraries")
+        if given is not None:
+            if type(given) is not list:
+                return False
+            for k, lib in enumerate(given):
+                if type(lib) is not dict or not lib.keys() <= LIBRARY_KEYS:
+                    return False
+                lname, lversion = lib.get("name"), lib.get("version")
+                if not (_plain_text(lname) and (lversion is None or _plain_text(lversion))):
+                    return False
+                libs.append((lname, lversion))
+                lib_rows.append(dict(position=k, name=lname, version=lversion,
+                                     line=self.line(path + ("libraries", k)), extra=None))
+        self._memory(path, values, memory, memory_text, device_bytes)
+        if "total" in f:
+            self._total(path, values)
+        self._store(path, machine_id, mkey, model_id, f, name, version, precision, label, libs, lib_rows, values,
+                    {})
+        return True
+
+    def _memory(self, path, values, memory, memory_text, device_bytes) -> None:
+        """The memory measurement, or the warning that there is none."""
+        if memory is None:
+            self.warn(path, "no 'memory' given; memory comparisons will leave this run out",
+                      'memory = "<size>" such as "1750MB"')
+            return
+        values.append(("memory", "memory_bytes", float(memory), "bytes", _written(memory_text)))
+        if device_bytes and memory > device_bytes:
+            self.warn(path + ("memory",), f"memory {memory_text} is above the machine's total device memory "
+                      f"({device_bytes / 1e6:g}MB)", "at most the devices' memory")
+
+    def _total(self, path, values) -> None:
+        """A warning when the reported total is not forward + backward within 1 ms."""
+        times = {metric: v for _, metric, v, _, _ in values}
         if "total_ms" in times and "forward_ms" in times and "backward_ms" in times:
             both = times["forward_ms"] + times["backward_ms"]
             if abs(times["total_ms"] - both) > 1:
                 self.warn(path + ("total",), f"reported total {times['total_ms']:g} ms differs from forward + "
                           f"backward = {both:g} ms by more than 1 ms", "forward + backward within 1 ms")
-        if name is None or version is None or unnamed_library:
-            return  # an error was reported; no key to build
-        lib_key = tuple(sorted((n, v or "") for n, v in libs))
+
+    def _store(self, path, machine_id, mkey, model_id, f, name, version, precision, label, libs, lib_rows,
+               values, extra) -> None:
+        """The rows of one checked framework entry."""
+        lib_key = ((libs[0][0], libs[0][1] or ""),) if len(libs) == 1 else tuple(sorted((n, v or "") for n, v in libs))
         natural = (self.rows["machines"][-1]["machine_key"], mkey, name, version, lib_key, precision or "")
         run_id = stable_id("run", *natural[:4], lib_key, natural[5])
         line, col = self.pos(path)
@@ -476,17 +556,16 @@ class _Reader:
         if framework_id is None:
             framework_id = self._frameworks[(name, version)] = stable_id("framework", name, version)
             self.rows["frameworks"].append(dict(framework_id=framework_id, name=name, version=version))
-        self.rows["runs"].append(dict(
-            run_id=run_id, machine_id=machine_id, model_id=model_id, framework_id=framework_id,
-            source_id=self.source_id, position=path[-1], line=line, precision=precision, label=label,
-            libraries=libraries_label(libs) if libs else None, has_libraries="libraries" in f,
-            extra=_extra_json(extra)))
+        # runs and measurements are the bulk: tuples in TUPLE_COLUMNS order, not dicts
+        self.rows["runs"].append((
+            run_id, machine_id, model_id, framework_id, self.source_id, path[-1], line, precision, label,
+            libraries_label(libs) if libs else None, "libraries" in f, _extra_json(extra)))
         for lr in lib_rows:
             lr["run_id"] = run_id
             self.rows["run_libraries"].append(lr)
+        measurements = self.rows["measurements"]
         for k, metric, v, unit, written in values:
-            self.rows["measurements"].append(dict(run_id=run_id, metric=metric, key=k, value=v,
-                                                  unit=unit, written=written))
+            measurements.append((run_id, metric, k, v, unit, written))
 
 
 def _decode(data: bytes, result: FileResult) -> str | None:

@@ -20,7 +20,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from .document import FileResult, load_file, read_text
+from .document import TUPLE_COLUMNS, FileResult, load_file, read_text
 from .locate import _KEY, split_key
 
 PARALLEL_MIN_BYTES = 1 << 20  # smaller files are read in one piece
@@ -79,7 +79,11 @@ def columns(rows: dict[str, list[dict]]) -> dict[str, dict[str, list]]:
     """Row dicts to columns, table by table (empty tables left out)."""
     out = {}
     for table, items in rows.items():
-        if items:
+        if not items:
+            continue
+        if isinstance(items[0], tuple):  # see document.TUPLE_COLUMNS
+            out[table] = dict(zip(TUPLE_COLUMNS[table], map(list, zip(*items))))
+        else:
             out[table] = {c: [r[c] for r in items] for c in items[0]}
     return out
 

@@ -106,3 +106,25 @@ def test_incremental_error_changes_nothing(big):
     assert error.message == 'wrong type: got the string "fast"'
     assert big.read_text().splitlines()[error.line - 1].strip() == 'forward = "fast"'
     assert sha256(Path("w.duckdb")) == before
+
+
+def test_fast_path_equals_general_path(project, monkeypatch):
+    """run_fast (common entries) and run (every entry) give the same rows and findings."""
+    from conftest import CONVNET, ROOT
+    from ingest import document
+    from ingest.warehouse import check_files
+
+    write("gen.toml", machines=3, models=3, frameworks=8, seed=5)
+    files = ["benchmark.toml", "gen.toml", str(CONVNET)] + sorted(
+        str(p) for p in (ROOT / "tests" / "data").rglob("*.toml"))
+    seen = {}
+    for fast in (True, False):
+        monkeypatch.setattr(document, "FAST", fast)
+        per_file = []
+        for f in files:
+            rows = []
+            results, findings = check_files([f], sink=lambda t, d: rows.append((t, d)))
+            per_file.append((f, [str(x) for x in findings], rows))
+        seen[fast] = per_file
+    assert seen[True] == seen[False]
+    assert sum(len(rows) for _, _, rows in seen[True]) > 20
