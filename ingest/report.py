@@ -21,6 +21,7 @@ from .sqlfiles import SQL_DIR
 MISSING = "—"  # a value that was not measured (never shown as 0)
 NOT_RUN = "n/a"  # the baseline framework did not run this model
 SHA_DIGITS = 12
+CROSS_MACHINE_ROWS = 40  # the most comparisons listed across machines; the summary covers them all
 
 
 class NoMatch(UsageError):
@@ -167,11 +168,14 @@ def build(con, filters: Filters) -> str:
     by_model: dict[tuple, list[dict]] = {}
     for r in runs:
         by_model.setdefault((r["machine_id"], r["model_key"]), []).append(r)
+    models_by_machine: dict[int, list[dict]] = {}  # grouped once: a scan per machine grows as machines^2
+    for mo in model_rows:
+        models_by_machine.setdefault(mo["machine_id"], []).append(mo)
     shown_machines = []
     example_model = None
     for m in machine_rows:
-        models_here = [mo for mo in model_rows
-                       if mo["machine_id"] == m["machine_id"] and (m["machine_id"], mo["model_key"]) in by_model]
+        models_here = [mo for mo in models_by_machine.get(m["machine_id"], [])
+                       if (m["machine_id"], mo["model_key"]) in by_model]
         if not models_here and f.any:
             continue
         shown_machines.append(m)
@@ -252,11 +256,14 @@ def _framework_summary(con, f: Filters, machines: list[dict]) -> list[str]:
            "of total time / fastest total time (1.00: always the fastest), and the mean of memory / the "
            "least memory on the same model." + (" The --model filter does not narrow this summary."
                                                 if f.models else "") + "\n"]
+    by_machine: dict[int, list[dict]] = {}
+    for r in rows:
+        by_machine.setdefault(r["machine_id"], []).append(r)
     shown = False
     for m in machines:
         body = [(r["stack"], fmt_count(r["models_measured"]), fmt_count(r["wins"]),
                  fmt_ratio(r["geomean_slowdown"]), fmt_ratio(r["mean_memory_ratio"]))
-                for r in rows if r["machine_id"] == m["machine_id"]]
+                for r in by_machine.get(m["machine_id"], [])]
         if body:
             shown = True
             out.append(f"### {_machine_title(m)}\n")
@@ -285,18 +292,40 @@ def _library_effect(con, f: Filters) -> list[str]:
 
 
 def _cross_machine(con, f: Filters) -> list[str]:
-    rows = _rows(con, "cross_machine", [f.machine_ids, f.model_keys, f.framework_keys])
+    rows = _rows(con, "cross_machine", [f.machine_ids, f.model_keys, f.framework_keys, CROSS_MACHINE_ROWS])
+    elsewhere = ", including the machines filtered out" if f.machines else ""
     out = ["## Across machines\n",
-           "The same model and a comparable stack (framework, precision and libraries; versions ignored) on "
-           "two machines: ratio = total time on the other machine / on the machine (above 1.00: the machine "
-           "is faster). Where one side lists no libraries the stack says so.\n"]
+           "Each run against the fastest run of the same model and a comparable stack (framework, precision "
+           f"and libraries; versions ignored) on any other machine{elsewhere}: ratio = total time on the other "
+           "machine / on this one (above 1.00: this machine is faster). Where one side lists no libraries the "
+           "comparable stack says so.\n"]
     if not rows:
         return out + ["No stack was measured on more than one machine.\n"]
+    summary = [r for r in rows if r["part"] == 1]
+    listed = [r for r in rows if r["part"] == 2]
+    out.append("Per machine: its runs compared, how many were faster than the fastest elsewhere, the geometric "
+               "mean of their ratios, and the runs with the highest and the lowest ratio.\n")
+
+    def extreme(r: dict, which: str) -> str:
+        return (f"{fmt_ratio(r[which + '_ratio'])}: {r[which + '_model']}, {r[which + '_stack']} vs "
+                f"{r[which + '_other_machine_key']}")
+
+    columns = ["machine", "runs compared", "faster", "geomean ratio", "highest ratio", "lowest ratio"]
+    body = [(r["machine_key"], fmt_count(r["runs_compared"]), fmt_count(r["faster"]),
+             fmt_ratio(r["geomean_ratio"]), extreme(r, "best"), extreme(r, "worst")) for r in summary]
+    out.append(markdown(columns, body, align_right={"runs compared", "faster", "geomean ratio"}))
+
+    total = rows[0]["total_rows"]
+    if total <= len(listed):
+        out.append("Every comparison:\n")
+    else:
+        out.append(f"The first {len(listed)} of {total:,} comparisons, by model and stack; all of them: "
+                   f"`python cli.py query \"select * from cross_machine\"`.\n")
     columns = ["model", "comparable stack", "machine", "stack", "total ms", "other machine", "other stack",
                "other total ms", "ratio"]
     body = [(r["model"], r["stack_key"], r["machine_key"], r["stack"], fmt_ms(r["total_ms"]),
              r["other_machine_key"], r["other_stack"], fmt_ms(r["other_total_ms"]), fmt_ratio(r["total_ratio"]))
-            for r in rows]
+            for r in listed]
     return out + [markdown(columns, body, align_right={"total ms", "other total ms", "ratio"})]
 
 

@@ -5,6 +5,7 @@ and read the diff before committing it.
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -248,6 +249,45 @@ def test_convnet_alexnet_in_published_order(all_ro):
     heading = next(k for k in tables(text) if k.startswith("Nvidia Titan X (`i7-5930k-titan-x`) / AlexNet"))
     assert heading.endswith("AlexNet (batch size 128, input 3x224x224)")
     assert "## Across machines" in text
+
+
+def test_across_machines_summary_and_a_bounded_list(all_ro, monkeypatch):
+    """Per machine, a summary over all its comparisons; then at most CROSS_MACHINE_ROWS of them
+    (here 5 of the 28: 3 stacks x 4 models from the i7-5930K's side, 4 x 4 from the seed's)."""
+    from ingest import report as report_module
+
+    monkeypatch.setattr(report_module, "CROSS_MACHINE_ROWS", 5)
+    text = report()
+    section = text[text.index("## Across machines"):text.index("## Data quality")]
+    blocks = [b for b in section.split("\n\n") if b.startswith("|")]
+    summary, listed = ([dict(zip([c.strip() for c in b.splitlines()[0].strip("|").split(" | ")],
+                                 [c.strip() for c in line.strip("|").split(" | ")]))
+                        for line in b.splitlines()[2:]] for b in blocks)
+    # the i7-5930K's runs against the seed's fastest comparable run (total ms, forward + backward):
+    # Torch cuDNN R4 fp32 vs Torch 07/03/2016 + cuDNN 4, Tensorflow vs Tensorflow 0.7.1 + cuDNN 4
+    # (the seed's faster one), Caffe vs Caffe 1.0.0 + cuDNN 3
+    i7_ratios = [82 / 80, 271 / 268, 532 / 528, 473 / 470,
+                 168 / 81, 419 / 279, 1067 / 540, 952 / 445,
+                 127 / 324, 432 / 823, 678 / 1068, 488 / 1934]
+    geo = math.prod(i7_ratios) ** (1 / 12)
+    assert summary[0] == {"machine": "i7-5930k-titan-x", "runs compared": "12", "faster": "8",
+                          "geomean ratio": f"{geo:.2f}",
+                          "highest ratio": "2.14: GoogleNet, Tensorflow unknown vs nvidia-titan-x",
+                          "lowest ratio": "0.25: GoogleNet, Caffe unknown vs nvidia-titan-x"}
+    assert (summary[1]["machine"], summary[1]["runs compared"], summary[1]["faster"]) == ("nvidia-titan-x", "16", "4")
+    assert len(summary) == 2
+    assert "The first 5 of 28 comparisons, by model and stack; all of them: " \
+           '`python cli.py query "select * from cross_machine"`.' in section
+    assert [(r["model"], r["machine"], r["stack"], r["ratio"]) for r in listed] == [
+        ("AlexNet", "i7-5930k-titan-x", "Torch unknown + cuDNN R4 (fp32)", "1.02"),
+        ("Alexnet", "nvidia-titan-x", "Torch 07/03/2016 + cuDNN 4", "0.98"),
+        ("Alexnet", "nvidia-titan-x", "Caffe 1.0.0 + cuDNN 3", "2.55"),
+        ("AlexNet", "i7-5930k-titan-x", "Caffe unknown", "0.39"),
+        ("Alexnet", "nvidia-titan-x", "Tensorflow 0.7 + cuDNN 3", "0.33"),
+    ]
+    # the query named there gives every row
+    with duckdb.connect(str(all_ro), read_only=True) as con:
+        assert con.execute("select count(*) from cross_machine").fetchone()[0] == 28
 
 
 # -- failures --------------------------------------------------------------------------

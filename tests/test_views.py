@@ -97,8 +97,11 @@ CONTRACT = {
                    "images_per_s_forward"],
     "precision_effect": ["machine", "model", "stack", "fp32_total_ms", "fp16_total_ms", "total_speedup",
                          "forward_speedup", "backward_speedup", "geomean_total_speedup"],
-    "cross_machine": ["model", "stack_key", "machine", "other_machine", "total_ms", "other_total_ms",
-                      "total_ratio", "forward_ms", "other_forward_ms", "backward_ms", "other_backward_ms"],
+    "cross_machine": ["model", "model_key", "stack_key", "libraries_match", "other_machines", "machine_id",
+                      "machine_key", "machine", "other_machine_id", "other_machine_key", "other_machine",
+                      "framework", "run_id", "other_run_id", "stack", "other_stack", "total_ms",
+                      "other_total_ms", "total_ratio", "forward_ms", "other_forward_ms", "backward_ms",
+                      "other_backward_ms"],
 }
 CONTRACT["relative_to_fastest"] = CONTRACT["results"] + CONTRACT["relative_to_fastest"]
 MACRO_COLUMNS = ["machine", "model", "stack", "baseline_stack", "total_speedup", "forward_speedup",
@@ -185,6 +188,12 @@ def convnet(tmp_path_factory):
 def quirks(tmp_path_factory):
     """The seed plus the two small files of tests/data made for these tests."""
     return build(tmp_path_factory.mktemp("quirks"), DATA / "views_versions.toml", DATA / "views_devices.toml")
+
+
+@pytest.fixture(scope="module")
+def three_machines(tmp_path_factory):
+    """The seed plus tests/data/views_cross_machine.toml: ResNet-50 on three machines."""
+    return build(tmp_path_factory.mktemp("three"), DATA / "views_cross_machine.toml")
 
 
 def geomean(values):
@@ -562,35 +571,96 @@ def test_convnet_precision_effect(convnet):
 @needs_convnet
 def test_convnet_cross_machine(convnet):
     got = rows(convnet, "SELECT * FROM cross_machine")
-    assert {(r["machine_key"], r["other_machine_key"]) for r in got} == {("i7-5930k-titan-x", "nvidia-titan-x")}
-    # (model, this stack, the seed's stack, libraries_match, this total, the seed's total), totals
-    # as forward + backward from the CSV and benchmark.toml
+    # two machines: each run is compared with the other machine's fastest comparable run, so every
+    # pair shows up from both sides; totals as forward + backward from the CSV and benchmark.toml
     convnet_totals = {"alexnet": {"Torch": 27 + 53, "Tensorflow": 26 + 55, "Caffe": 121 + 203},
                       "overfeat": {"Torch": 94 + 174, "Tensorflow": 90 + 189, "Caffe": 355 + 468},
                       "vgga": {"Torch": 162 + 366, "Tensorflow": 158 + 382, "Caffe": 323 + 745},
                       "googlenet": {"Torch": 130 + 340, "Tensorflow": 135 + 310, "Caffe": 786 + 1148}}
+    convnet_torch, convnet_tf, convnet_caffe = "Torch unknown + cuDNN R4 (fp32)", "Tensorflow unknown", "Caffe unknown"
+    # (model, machine, stack, other stack, libraries_match, stack_key, total, other total)
     expected = []
     for model, t in convnet_totals.items():
         seed_t = SEED_TOTALS[model]
+        # the seed's faster Tensorflow is 0.7.1 + cuDNN 4 on every model (168 < 248, 419 < 739,
+        # 1067 < 1370, 952 < 1068): the convnet run meets that one
+        assert seed_t[TF_071] < seed_t[TF_07]
         expected += [
-            (model, "Torch unknown + cuDNN R4 (fp32)", TORCH_NEW, True, "Torch + cuDNN 4 (fp32)",
+            (model, "i7-5930k-titan-x", convnet_torch, TORCH_NEW, True, "Torch + cuDNN 4 (fp32)",
              t["Torch"], seed_t[TORCH_NEW]),
-            (model, "Tensorflow unknown", TF_07, False, "Tensorflow (fp32), libraries: not listed vs cuDNN 3",
-             t["Tensorflow"], seed_t[TF_07]),
-            (model, "Tensorflow unknown", TF_071, False, "Tensorflow (fp32), libraries: not listed vs cuDNN 4",
-             t["Tensorflow"], seed_t[TF_071]),
-            (model, "Caffe unknown", CAFFE, False, "Caffe (fp32), libraries: not listed vs cuDNN 3",
+            (model, "i7-5930k-titan-x", convnet_tf, TF_071, False,
+             "Tensorflow (fp32), libraries: not listed vs cuDNN 4", t["Tensorflow"], seed_t[TF_071]),
+            (model, "i7-5930k-titan-x", convnet_caffe, CAFFE, False, "Caffe (fp32), libraries: not listed vs cuDNN 3",
              t["Caffe"], seed_t[CAFFE]),
+            (model, "nvidia-titan-x", TORCH_NEW, convnet_torch, True, "Torch + cuDNN 4 (fp32)",
+             seed_t[TORCH_NEW], t["Torch"]),
+            (model, "nvidia-titan-x", TF_07, convnet_tf, False, "Tensorflow (fp32), libraries: cuDNN 3 vs not listed",
+             seed_t[TF_07], t["Tensorflow"]),
+            (model, "nvidia-titan-x", TF_071, convnet_tf, False,
+             "Tensorflow (fp32), libraries: cuDNN 4 vs not listed", seed_t[TF_071], t["Tensorflow"]),
+            (model, "nvidia-titan-x", CAFFE, convnet_caffe, False, "Caffe (fp32), libraries: cuDNN 3 vs not listed",
+             seed_t[CAFFE], t["Caffe"]),
         ]
-    assert sorted((r["model_key"], r["stack"], r["other_stack"], r["libraries_match"], r["stack_key"],
-                   r["total_ms"], r["other_total_ms"]) for r in got) == sorted(expected)
+    assert sorted((r["model_key"], r["machine_key"], r["stack"], r["other_stack"], r["libraries_match"],
+                   r["stack_key"], r["total_ms"], r["other_total_ms"]) for r in got) == sorted(expected)
+    assert len(got) == 4 * 7
     for r in got:
+        assert {r["machine_key"], r["other_machine_key"]} == {"i7-5930k-titan-x", "nvidia-titan-x"}
+        assert r["other_machines"] == 1
         assert r["total_ratio"] == pytest.approx(r["other_total_ms"] / r["total_ms"])
-    torch = next(r for r in got if r["model_key"] == "alexnet" and r["libraries_match"])
-    assert torch["model"] == "AlexNet"
+    # no Torch other than cuDNN 4 meets across: the seed's Torch + cuDNN 3 and convnet's
+    # "Torch-7 (native)" and fbfft stay out, as their machines meet by cuDNN 4
+    assert {r["stack"] for r in got if r["framework"] == "Torch"} == {convnet_torch, TORCH_NEW}
+    torch = next(r for r in got if r["model_key"] == "alexnet" and r["machine_key"] == "i7-5930k-titan-x"
+                 and r["libraries_match"])
+    # both machines are named "Nvidia Titan X": the keys tell them apart
+    assert (torch["model"], torch["machine"], torch["other_machine"]) == ("AlexNet", "Nvidia Titan X",
+                                                                          "Nvidia Titan X")
     assert (torch["forward_ms"], torch["other_forward_ms"], torch["backward_ms"], torch["other_backward_ms"]) == \
         (27, 28, 53, 54)
     assert torch["total_ratio"] == pytest.approx(82 / 80)
+    # and from the seed's side: the same pair the other way round
+    back = next(r for r in got if r["run_id"] == torch["other_run_id"])
+    assert (back["other_run_id"], back["model"], back["total_ratio"]) == (torch["run_id"], "Alexnet",
+                                                                           pytest.approx(80 / 82))
+
+
+def test_cross_machine_meets_the_fastest_other_machine(three_machines):
+    """By hand from the comment of tests/data/views_cross_machine.toml (totals in ms)."""
+    got = rows(three_machines, "SELECT * FROM cross_machine")
+    assert {r["model_key"] for r in got} == {"resnet50"}  # the seed's one machine meets no one
+    # (machine, stack, other machine, other stack, libraries_match, stack_key, other_machines, total, other)
+    torch, chainer = "Torch + cuDNN 5 (fp32)", "Chainer (fp32)"
+    expected = {
+        # Torch: fastest per machine cm-b 80, cm-c 90 (Torch 8), cm-a 100; cm-b, the fastest,
+        # meets the runner-up cm-c; both cm-c runs meet cm-b
+        ("cm-a", "Torch 7 + cuDNN 5", "cm-b", "Torch 7 + cuDNN 5", True, torch, 2, 100, 80),
+        ("cm-b", "Torch 7 + cuDNN 5", "cm-c", "torch 8 + cuDNN R5", True, torch, 2, 80, 90),
+        ("cm-c", "Torch 7 + cuDNN 5", "cm-b", "Torch 7 + cuDNN 5", True, torch, 2, 120, 80),
+        ("cm-c", "torch 8 + cuDNN R5", "cm-b", "Torch 7 + cuDNN 5", True, "torch + cuDNN 5 (fp32)", 2, 90, 80),
+        # Caffe: cm-b and cm-c meet by cuDNN 5 (so cm-b's cuDNN 4 run meets no one); cm-a lists
+        # no libraries and meets the fastest Caffe that lists some: cm-b's 150
+        ("cm-b", "Caffe 1.0 + cuDNN 5", "cm-c", "Caffe 1.0 + cudnn 5", True, "Caffe + cuDNN 5 (fp32)", 1, 150, 250),
+        ("cm-c", "Caffe 1.0 + cudnn 5", "cm-b", "Caffe 1.0 + cuDNN 5", True, "Caffe + cudnn 5 (fp32)", 1, 250, 150),
+        ("cm-a", "Caffe 1.0", "cm-b", "Caffe 1.0 + cuDNN 5", False,
+         "Caffe (fp32), libraries: not listed vs cuDNN 5", 2, 200, 150),
+        # Chainer: an empty libraries array and none listed have the same (no) libraries; cm-c's
+        # cuDNN 5 meets only the run that lists none (cm-a's empty list is not "not listed")
+        ("cm-a", "Chainer 2", "cm-b", "Chainer 2", True, chainer, 1, 300, 280),
+        ("cm-b", "Chainer 2", "cm-a", "Chainer 2", True, chainer, 1, 280, 300),
+        ("cm-c", "Chainer 2 + cuDNN 5", "cm-b", "Chainer 2", False,
+         "Chainer (fp32), libraries: cuDNN 5 vs not listed", 1, 260, 280),
+    }
+    assert {(r["machine_key"], r["stack"], r["other_machine_key"], r["other_stack"], r["libraries_match"],
+             r["stack_key"], r["other_machines"], r["total_ms"], r["other_total_ms"]) for r in got} == expected
+    assert len(got) == len(expected)  # one row per run, at most
+    for r in got:
+        assert r["total_ratio"] == pytest.approx(r["other_total_ms"] / r["total_ms"])
+        assert r["machine_id"] != r["other_machine_id"]
+    twins = next(r for r in got if r["machine_key"] == "cm-a" and r["other_machine_key"] == "cm-b")
+    assert (twins["machine"], twins["other_machine"]) == ("Twin box", "Twin box")
+    assert [r["total_ratio"] for r in got if r["machine_key"] == "cm-b" and r["stack_key"] == torch] == \
+        [pytest.approx(90 / 80)]
 
 
 @needs_convnet
