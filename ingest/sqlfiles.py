@@ -41,6 +41,19 @@ class SqlObject:
         return self.sql.strip().rstrip(";").strip()
 
 
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """sha256 of every .sql file that goes into a warehouse: a warehouse built from other
+    SQL (an older checkout, an edited view) is stale and gets rebuilt."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for folder in ("schema", "views", "macros"):
+        for p in sorted((SQL_DIR / folder).glob("*.sql")):
+            digest.update(f"{folder}/{p.name}\0".encode() + p.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def schema_sql() -> str:
     return "\n".join(p.read_text() for p in sorted((SQL_DIR / "schema").glob("*.sql")))
 

@@ -34,6 +34,11 @@ TABLES = ("sources", "machines", "source_machines", "devices", "models", "framew
           "runs", "run_libraries", "measurements", "ingest_warnings", "warehouse_meta")
 
 
+def build_version() -> str:
+    """What warehouse_meta.schema_version records: the schema version and the SQL's fingerprint."""
+    return f"{SCHEMA_VERSION}+sql.{sqlfiles.fingerprint()[:16]}"
+
+
 def default_paths() -> list[str]:
     """benchmark.toml and every data/*.toml, relative to the working directory."""
     return [DEFAULT_SEED] + sorted(glob.glob(DEFAULT_DATA_GLOB))
@@ -151,7 +156,7 @@ def ingest(paths: list[str] | None, db: str = DEFAULT_DB, *, progress=None,
         file_list = default_paths() if paths is None else list(paths)
         spec = "default" if paths is None else "explicit"
         # only the changed machine sections of big files when that is possible, else everything
-        findings = incremental.update(db, file_list, spec, _Builder, SCHEMA_VERSION)
+        findings = incremental.update(db, file_list, spec, _Builder, build_version())
         if findings is None:
             try:
                 findings = _build(db, file_list, spec, progress, split=True)
@@ -251,7 +256,7 @@ class _Builder:
                          column=f.column, key_path=f.path, message=f.message, expected=f.expected)
                     for f in findings]
         sections = [dict(source_id=source_id_for(r.path), **s) for r in results for s in r.sections]
-        meta = [dict(key="spec", value=spec), dict(key="schema_version", value=SCHEMA_VERSION),
+        meta = [dict(key="spec", value=spec), dict(key="schema_version", value=build_version()),
                 dict(key="built_at", value=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))]
         for table, rows in (("sources", sources), ("source_sections", sections), ("ingest_warnings", warnings),
                             ("warehouse_meta", meta)):
@@ -384,8 +389,8 @@ def stale_reason(db: str) -> str | None:
             version = con.execute("SELECT value FROM warehouse_meta WHERE key = 'schema_version'").fetchone()
     except Exception as e:  # an unreadable or foreign file: rebuild it
         return f"the warehouse cannot be read ({str(e).splitlines()[0]})"
-    if not version or version[0] != SCHEMA_VERSION:
-        return "the warehouse was built by another version of dlbench"
+    if not version or version[0] != build_version():
+        return "the warehouse was built by another version of dlbench or of its SQL"
     if spec and spec[0] == "default":
         wanted = {os.path.abspath(p) for p in default_paths()}
         have = {a for _, a, _ in sources}

@@ -391,3 +391,14 @@ def test_query_reads_only_the_warehouse(seed_db):
     assert proc.stdout == ""
     assert proc.stderr.startswith('Error: Permission Error: Cannot access file "secret.csv" - file system '
                                   "operations are disabled by configuration")
+
+
+def test_a_warehouse_built_from_other_sql_is_rebuilt(seed_db, monkeypatch):
+    """An edited view (or an older checkout's) makes the warehouse stale, like a changed source."""
+    from ingest import sqlfiles, warehouse
+
+    assert warehouse.stale_reason("warehouse.duckdb") is None
+    monkeypatch.setattr(sqlfiles, "fingerprint", lambda: "0" * 64)
+    assert warehouse.stale_reason("warehouse.duckdb") == "the warehouse was built by another version of dlbench or of its SQL"
+    assert warehouse.refresh("warehouse.duckdb").counts["runs"] == 26
+    assert warehouse.stale_reason("warehouse.duckdb") is None
