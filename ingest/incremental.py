@@ -129,7 +129,7 @@ def _apply(builder, plans, spec) -> list[Finding]:
                 _replace_machine_rows(builder, sid, table, data)
             else:
                 builder.sink(table, data)
-        _refresh_source(con, sid, result, batch.findings)
+        _refresh_source(builder, sid, result, batch.findings)
         findings += batch.findings
     con.execute("DELETE FROM frameworks WHERE framework_id NOT IN (SELECT framework_id FROM runs)")
     con.execute("UPDATE warehouse_meta SET value = ? WHERE key = 'built_at'",
@@ -191,12 +191,9 @@ def _collisions(con, sid: int, read: FileResult) -> list[Finding]:
     if not read.run_keys:
         return []
     ids = [stable_id("run", *natural[:4], natural[4], natural[5]) for natural, *_ in read.run_keys]
-    import pyarrow as pa
-
-    con.register("_new_runs", pa.table({"run_id": ids, "i": list(range(len(ids)))}))
-    clash = con.execute("""SELECT n.i, s.path, r.line FROM _new_runs n JOIN runs r USING (run_id)
-                           JOIN sources s ON s.source_id = r.source_id""").fetchall()
-    con.unregister("_new_runs")
+    clash = con.execute("""WITH new_runs AS (SELECT unnest(?::BIGINT[]) AS run_id, unnest(range(?)) AS i)
+                           SELECT n.i, s.path, r.line FROM new_runs n JOIN runs r USING (run_id)
+                           JOIN sources s ON s.source_id = r.source_id""", [ids, len(ids)]).fetchall()
     return [duplicate_run(read.path, read.run_keys[i], opath, oline) for i, opath, oline in clash]
 
 
@@ -215,16 +212,18 @@ def _definition_conflicts(con, sid: int, read: FileResult) -> list[Finding]:
     return out
 
 
-def _refresh_source(con, sid: int, result: FileResult, findings: list[Finding]) -> None:
+def _refresh_source(builder, sid: int, result: FileResult, findings: list[Finding]) -> None:
     """The source row and its sections, as a full build would write them."""
-    for f in findings:
-        con.execute("INSERT INTO ingest_warnings BY NAME SELECT ? AS source_id, ? AS machine_key, ? AS file, "
-                    "? AS line, ? AS \"column\", ? AS key_path, ? AS message, ? AS expected",
-                    [sid, f.machine_key, f.file, f.line, f.column, f.path, f.message, f.expected])
+    con = builder.con
+    if findings:
+        builder.sink("ingest_warnings", dict(
+            source_id=[sid] * len(findings), machine_key=[f.machine_key for f in findings],
+            file=[f.file for f in findings], line=[f.line for f in findings],
+            column=[f.column for f in findings], key_path=[f.path for f in findings],
+            message=[f.message for f in findings], expected=[f.expected for f in findings]))
     con.execute("DELETE FROM source_sections WHERE source_id = ?", [sid])
-    for s in result.sections:
-        con.execute("INSERT INTO source_sections VALUES (?, ?, ?, ?, ?)",
-                    [sid, s["machine_key"], s["sha256"], s["first_line"], s["line_count"]])
+    builder.sink("source_sections", {"source_id": [sid] * len(result.sections),
+                                     **{c: [s[c] for s in result.sections] for c in result.sections[0]}})
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     con.execute("""UPDATE sources SET sha256 = ?, size_bytes = ?, ingested_at = ?,
                        machines = (SELECT count(*) FROM source_machines WHERE source_id = ?),

@@ -29,6 +29,7 @@ DEFAULT_DB = "warehouse.duckdb"
 DEFAULT_SEED = "benchmark.toml"
 DEFAULT_DATA_GLOB = os.path.join("data", "*.toml")
 LOCK_TIMEOUT_S = float(os.environ.get("DLBENCH_LOCK_TIMEOUT", "600"))
+SMALL_INSERT_ROWS = 5000  # fewer rows than this are inserted without pyarrow
 SCHEMA_VERSION = "2"  # 2: source_machines.has_models, models.has_frameworks
 TABLES = ("sources", "machines", "source_machines", "devices", "models", "frameworks",
           "runs", "run_libraries", "measurements", "ingest_warnings", "warehouse_meta")
@@ -188,6 +189,7 @@ class _Builder:
         self.seen: dict[str, set[int]] = {t: set() for t in self.ID_COLUMNS}
         self.failed = False
         self.constraint_error = None
+        self.types: dict[str, dict[str, str]] = {}  # column types of each table, for small inserts
         self.con = None
         try:
             if copy_from:  # an incremental update starts from a copy of the current warehouse
@@ -207,8 +209,6 @@ class _Builder:
         a machine, its devices and a framework may come from several files)."""
         if self.failed:
             return
-        import pyarrow as pa
-
         id_column = self.ID_COLUMNS.get(table)
         if id_column:
             seen = self.seen[table]
@@ -224,9 +224,7 @@ class _Builder:
         import duckdb
 
         try:
-            self.con.register("_incoming", pa.table(data))
-            self.con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming')
-            self.con.unregister("_incoming")
+            self._insert(table, data)
         except duckdb.ConstraintException as e:
             # the same run twice: the checks report it with file and line; stop loading
             self.failed = True
@@ -235,6 +233,25 @@ class _Builder:
             self.failed = True
             self.discard()
             raise _write_error(self.db, e) from None
+
+    def _insert(self, table: str, data: dict[str, list]) -> None:
+        """Big batches go in as an Arrow table; small ones as list parameters, which
+        spares a small ingest (the seed, an incremental update) importing pyarrow."""
+        if len(next(iter(data.values()))) >= SMALL_INSERT_ROWS:
+            import pyarrow as pa
+
+            self.con.register("_incoming", pa.table(data))
+            self.con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming')
+            self.con.unregister("_incoming")
+            return
+        if table not in self.types:
+            self.types[table] = {c: ("VARCHAR" if t == "JSON" else t) for c, t, *_ in
+                                 self.con.execute(f'DESCRIBE "{table}"').fetchall()}
+        types = self.types[table]
+        columns = list(data)
+        self.con.execute(f'INSERT INTO "{table}" BY NAME SELECT '
+                         + ", ".join(f'unnest(?::{types[c]}[]) AS "{c}"' for c in columns),
+                         [data[c] for c in columns])
 
     def finish(self, results: list[FileResult], findings: list[Finding], spec: str) -> None:
         if self.failed:  # a constraint broken that no check caught: a bug, say so plainly
