@@ -103,34 +103,25 @@ def _apply(builder, plans, spec) -> list[Finding]:
     for table in ("machines", "devices", "frameworks"):
         column = builder.ID_COLUMNS[table]
         builder.seen[table] = {i for (i,) in con.execute(f"SELECT {column} FROM {table}").fetchall()}
-    findings: list[Finding] = []
     for sid, result, text, changed, shifted, removed in plans:
         for key in removed | {s.key for s in changed}:
             _delete_section(builder, sid, key)
         for key, delta in shifted.items():
             _shift_section(con, sid, key, delta)
         # read the changed sections (in this process: there are few)
-        read = FileResult(path=result.path, abs_path=result.abs_path)
-        pipeline._TEXT = text
-        try:
-            batch, cols = pipeline._read_batch((result.path, changed))
-        finally:
-            pipeline._TEXT = None
-        read.findings, read.machines, read.machine_lines, read.run_keys = (
-            batch.findings, batch.machines, batch.machine_lines, batch.run_keys)
-        errors = [f for f in batch.findings if f.severity == "error"]
+        read, cols = pipeline.read_sections(result.path, text, changed)
+        errors = [f for f in read.findings if f.severity == "error"]
         errors += check_across([read])
         errors += _collisions(con, sid, read)
         errors += _definition_conflicts(con, sid, read)
         if errors:
-            raise InvalidInput(errors + [f for f in batch.findings if f.severity == "warning"])
+            raise InvalidInput(errors + [f for f in read.findings if f.severity == "warning"])
         for table, data in cols.items():
             if table == "machines" or table == "devices":
                 _replace_machine_rows(builder, sid, table, data)
             else:
                 builder.sink(table, data)
-        _refresh_source(builder, sid, result, batch.findings)
-        findings += batch.findings
+        _refresh_source(builder, sid, result, read.findings)
     con.execute("DELETE FROM frameworks WHERE framework_id NOT IN (SELECT framework_id FROM runs)")
     con.execute("UPDATE warehouse_meta SET value = ? WHERE key = 'built_at'",
                 [dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")])

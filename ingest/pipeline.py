@@ -110,6 +110,16 @@ def _read_batch(job: tuple[str, list[Section]]) -> tuple[FileResult, dict]:
     return batch, columns(rows)
 
 
+def read_sections(path: str, text: str, sections: list[Section]) -> tuple[FileResult, dict]:
+    """Read some sections of `text` in this process: their findings and columns."""
+    global _TEXT
+    _TEXT = text
+    try:
+        return _read_batch((path, sections))
+    finally:
+        _TEXT = None
+
+
 def _batches(sections: list[Section]) -> list[list[Section]]:
     out, current, size = [], [], 0
     for sec in sections:
