@@ -29,6 +29,7 @@ DEFAULT_DB = "warehouse.duckdb"
 DEFAULT_SEED = "benchmark.toml"
 DEFAULT_DATA_GLOB = os.path.join("data", "*.toml")
 LOCK_TIMEOUT_S = float(os.environ.get("DLBENCH_LOCK_TIMEOUT", "600"))
+FLUSH_ROWS = 25_000  # rows held back per table before an INSERT (a few MB of columns)
 SMALL_INSERT_ROWS = 5000  # fewer rows than this are inserted without pyarrow
 SCHEMA_VERSION = "2"  # 2: source_machines.has_models, models.has_frameworks
 TABLES = ("sources", "machines", "source_machines", "devices", "models", "frameworks",
@@ -190,6 +191,8 @@ class _Builder:
         self.failed = False
         self.constraint_error = None
         self.types: dict[str, dict[str, str]] = {}  # column types of each table, for small inserts
+        self.pending: dict[str, dict[str, list]] = {}  # rows sink() holds back, by table
+        self.flush_rows = 1 if copy_from else FLUSH_ROWS  # an incremental update queries as it goes
         self.con = None
         try:
             if copy_from:  # an incremental update starts from a copy of the current warehouse
@@ -221,18 +224,34 @@ class _Builder:
                 data = {c: [vals[i] for i in keep] for c, vals in data.items()}
             if not keep:
                 return
+        pending = self.pending.get(table)
+        if pending is None:
+            pending = self.pending[table] = {c: [] for c in data}
+        for c, values in data.items():
+            pending[c] += values
+        if len(pending[next(iter(pending))]) >= self.flush_rows:
+            self.flush(table)
+
+    def flush(self, table: str | None = None) -> None:
+        """Insert what sink() holds back (every table's, by default). Rows are held
+        until there are many: each INSERT has a fixed cost of a few milliseconds, which
+        per small batch of a small table added up to a second at 100k runs."""
         import duckdb
 
-        try:
-            self._insert(table, data)
-        except duckdb.ConstraintException as e:
-            # the same run twice: the checks report it with file and line; stop loading
-            self.failed = True
-            self.constraint_error = e
-        except BaseException as e:
-            self.failed = True
-            self.discard()
-            raise _write_error(self.db, e) from None
+        for name in [table] if table else list(self.pending):
+            data = self.pending.pop(name, None)
+            if not data or self.failed:
+                continue
+            try:
+                self._insert(name, data)
+            except duckdb.ConstraintException as e:
+                # a constraint the checks did not catch: finish() says so
+                self.failed = True
+                self.constraint_error = e
+            except BaseException as e:
+                self.failed = True
+                self.discard()
+                raise _write_error(self.db, e) from None
 
     def _insert(self, table: str, data: dict[str, list]) -> None:
         """Big batches go in as an Arrow table; small ones as list parameters, which
@@ -254,6 +273,7 @@ class _Builder:
                          [data[c] for c in columns])
 
     def finish(self, results: list[FileResult], findings: list[Finding], spec: str) -> None:
+        self.flush()
         if self.failed:  # a constraint broken that no check caught: a bug, say so plainly
             raise WarehouseWriteError(f"cannot build {self.db}: {self.constraint_error}; "
                                       "the previous warehouse is unchanged")
@@ -283,6 +303,10 @@ class _Builder:
 
     def finish_copy(self) -> None:
         """(Re)create the views, then put the temp file in place of the target."""
+        self.flush()
+        if self.failed:
+            raise WarehouseWriteError(f"cannot build {self.db}: {self.constraint_error}; "
+                                      "the previous warehouse is unchanged")
         try:
             stage("loaded")
             _drop_views(self.con)
