@@ -10,40 +10,18 @@
 --   run is faster than the baseline); forward_speedup, backward_speedup: the same for forward_ms
 --   and backward_ms; NULL when either time is unknown.
 -- Use: SELECT * FROM speedup_vs('caffe') ORDER BY machine, model, total_speedup DESC;
+-- Both read the view `speedups` (every ordered pair of runs), so the ratios are computed once.
 CREATE MACRO speedup_vs(baseline) AS TABLE
-SELECT r.machine_id,
-       r.machine,
-       r.model_key,
-       r.model,
-       r.run_id,
-       r.stack,
-       b.run_id AS baseline_run_id,
-       b.stack AS baseline_stack,
-       b.total_ms / nullif(r.total_ms, 0) AS total_speedup,
-       b.forward_ms / nullif(r.forward_ms, 0) AS forward_speedup,
-       b.backward_ms / nullif(r.backward_ms, 0) AS backward_speedup
-FROM results AS r
-JOIN results AS b
-  ON b.machine_id = r.machine_id
- AND b.model_key = r.model_key
- AND b.run_id <> r.run_id
+SELECT s.machine_id, s.machine, s.model_key, s.model, s.run_id, s.stack,
+       s.other_run_id AS baseline_run_id, s.other_stack AS baseline_stack,
+       s.total_speedup, s.forward_speedup, s.backward_speedup
+FROM speedups AS s
+JOIN results AS b ON b.run_id = s.other_run_id
 WHERE lower(b.framework) = lower(baseline);
 
 CREATE MACRO speedup_vs_stack(baseline_stack) AS TABLE
-SELECT r.machine_id,
-       r.machine,
-       r.model_key,
-       r.model,
-       r.run_id,
-       r.stack,
-       b.run_id AS baseline_run_id,
-       b.stack AS baseline_stack,
-       b.total_ms / nullif(r.total_ms, 0) AS total_speedup,
-       b.forward_ms / nullif(r.forward_ms, 0) AS forward_speedup,
-       b.backward_ms / nullif(r.backward_ms, 0) AS backward_speedup
-FROM results AS r
-JOIN results AS b
-  ON b.machine_id = r.machine_id
- AND b.model_key = r.model_key
- AND b.run_id <> r.run_id
-WHERE lower(b.stack) = lower(baseline_stack);
+SELECT s.machine_id, s.machine, s.model_key, s.model, s.run_id, s.stack,
+       s.other_run_id AS baseline_run_id, s.other_stack AS baseline_stack,
+       s.total_speedup, s.forward_speedup, s.backward_speedup
+FROM speedups AS s
+WHERE lower(s.other_stack) = lower(baseline_stack);
