@@ -15,6 +15,7 @@ file's), or a section that turns out to hold another machine's tables.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -161,19 +162,16 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True,
     done = 0
     _TEXT = text
     try:
-        if workers > 1 and len(jobs) > 1:
-            import multiprocessing
+        with contextlib.ExitStack() as stack:
+            if workers > 1 and len(jobs) > 1:
+                import multiprocessing
 
-            ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(min(workers, len(jobs))) as pool:
-                for job, (batch, cols) in zip(jobs, pool.imap(_read_batch, jobs)):
-                    _merge(result, batch, cols, sink)
-                    done += job[1][-1].end - job[1][0].start
-                    if on_progress:
-                        on_progress(done, len(text))
-        else:
-            for job in jobs:
-                _merge(result, *_read_batch(job), sink)
+                pool = stack.enter_context(multiprocessing.get_context("fork").Pool(min(workers, len(jobs))))
+                batches = pool.imap(_read_batch, jobs)
+            else:
+                batches = map(_read_batch, jobs)
+            for job, (batch, cols) in zip(jobs, batches):
+                _merge(result, batch, cols, sink)
                 done += job[1][-1].end - job[1][0].start
                 if on_progress:
                     on_progress(done, len(text))

@@ -419,20 +419,29 @@ def counts(db: str) -> dict[str, int]:
                 for t in ("sources", "machines", "models", "runs", "measurements", "ingest_warnings")}
 
 
-def stale_reason(db: str) -> str | None:
-    """Why `db` no longer matches its sources, or None when it is up to date."""
+def _stored(db: str) -> tuple[dict, list[tuple]] | str:
+    """The warehouse's meta (key -> value) and sources (path, abs_path, sha256),
+    read in one connection; or, when it cannot be read, why not."""
     if not os.path.exists(db):
         return "there is no warehouse yet"
     try:
         with contextlib.closing(connect(db)) as con:
-            spec = con.execute("SELECT value FROM warehouse_meta WHERE key = 'spec'").fetchone()
-            sources = con.execute("SELECT path, abs_path, sha256 FROM sources").fetchall()
-            version = con.execute("SELECT value FROM warehouse_meta WHERE key = 'schema_version'").fetchone()
+            meta = dict(con.execute("SELECT key, value FROM warehouse_meta").fetchall())
+            sources = con.execute("SELECT path, abs_path, sha256 FROM sources ORDER BY path").fetchall()
     except Exception as e:  # an unreadable or foreign file: rebuild it
         return f"the warehouse cannot be read ({str(e).splitlines()[0]})"
-    if not version or version[0] != build_version():
+    return meta, sources
+
+
+def stale_reason(db: str, stored=None) -> str | None:
+    """Why `db` no longer matches its sources, or None when it is up to date."""
+    stored = _stored(db) if stored is None else stored
+    if isinstance(stored, str):
+        return stored
+    meta, sources = stored
+    if meta.get("schema_version") != build_version():
         return "the warehouse was built by another version of dlbench or of its SQL"
-    if spec and spec[0] == "default":
+    if meta.get("spec") == "default":
         wanted = {os.path.abspath(p) for p in default_paths()}
         have = {a for _, a, _ in sources}
         if wanted != have:
@@ -444,24 +453,14 @@ def stale_reason(db: str) -> str | None:
 
 
 def refresh(db: str = DEFAULT_DB, progress=None) -> Summary | None:
-    """Rebuild `db` when it is missing or stale; None when it was up to date."""
-    if not stale_reason(db):
+    """Rebuild `db` when it is missing or stale; None when it was up to date.
+
+    The files are the ones it was built from: the default set, or the paths
+    an explicit `ingest PATHS` named (kept in `sources`)."""
+    stored = _stored(db)
+    if not stale_reason(db, stored):
         return None
-    spec = _spec(db)
-    summary = ingest(None if spec != "explicit" else _explicit_paths(db), db,
+    explicit = not isinstance(stored, str) and stored[0].get("spec") == "explicit"
+    summary = ingest([p for p, _, _ in stored[1]] if explicit else None, db,
                      progress=progress, only_if_stale=True)
     return summary if summary.rebuilt else None
-
-
-def _spec(db: str) -> str:
-    try:
-        with contextlib.closing(connect(db)) as con:
-            row = con.execute("SELECT value FROM warehouse_meta WHERE key = 'spec'").fetchone()
-            return row[0] if row else "default"
-    except Exception:
-        return "default"
-
-
-def _explicit_paths(db: str) -> list[str]:
-    with contextlib.closing(connect(db)) as con:
-        return [p for (p,) in con.execute("SELECT path FROM sources ORDER BY path").fetchall()]
