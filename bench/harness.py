@@ -87,7 +87,7 @@ if _rss_file:
 STALE_SCRIPT = '''\
 import json, statistics, sys, time
 t0 = time.perf_counter()
-from ingest.warehouse import stale_reason
+from dlbench.warehouse import stale_reason
 t1 = time.perf_counter()
 reason = stale_reason(sys.argv[1])
 t2 = time.perf_counter()
@@ -102,7 +102,7 @@ print(json.dumps({"import_s": t1 - t0, "cold_s": t2 - t1, "warm_s": warm, "reaso
 VIEWS_SCRIPT = '''\
 import json, sys, time
 import duckdb
-from ingest import sqlfiles
+from dlbench import sqlfiles
 
 def quote(name):
     return '"' + name.replace('"', '""') + '"'

@@ -1,4 +1,4 @@
-"""Exit codes, findings and the named exceptions of dlbench.
+"""Exit codes, findings and the errors of reading inputs and building a warehouse.
 
 Every problem with an input file is a `Finding`: where it is (file, line,
 column, key path), what is wrong and what was expected. Findings are collected
@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 
 class ExitCode(enum.IntEnum):
-    """The exit codes of every `cli.py` command (documented in the README)."""
+    """The exit codes of every `dlbench` command (documented in the README)."""
 
     OK = 0
     RUNTIME = 1  # a query failed, the warehouse could not be written, ...
@@ -66,23 +66,3 @@ class WarehouseBusy(DlbenchError):
 
 class WarehouseWriteError(DlbenchError):
     "The warehouse could not be written; the previous one is unchanged"
-
-
-class WarehouseMissing(DlbenchError):
-    "There is no warehouse at the given path and refreshing was turned off"
-
-    exit_code = ExitCode.BAD_INPUT
-
-
-class WarehouseUnreadable(DlbenchError):
-    "The warehouse file exists but DuckDB cannot open it (not a database, or damaged)"
-
-
-class QueryError(DlbenchError):
-    "A query failed or was refused"
-
-
-class UsageError(DlbenchError):
-    "The command was called with arguments that cannot work"
-
-    exit_code = ExitCode.BAD_INPUT

@@ -40,7 +40,7 @@ def project(tmp_path, monkeypatch):
 @pytest.fixture
 def seed_db(project):
     """A warehouse built from the seed file only; returns its path."""
-    from ingest import ingest
+    from dlbench.warehouse import build_warehouse as ingest
 
     ingest(None, "warehouse.duckdb")
     return project / "warehouse.duckdb"

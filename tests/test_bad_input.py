@@ -20,8 +20,8 @@ import pytest
 import tomli
 
 from conftest import ROOT, SEED, cli, run_cli, sha256
-from ingest import ingest
-from ingest.errors import Finding
+from dlbench.warehouse import build_warehouse as ingest
+from dlbench.errors import Finding
 
 BAD_DIR = ROOT / "tests" / "data" / "bad"
 TIME = "expected a positive number of milliseconds such as 25 or 25.5"
@@ -254,7 +254,7 @@ def test_bad_input(bad_project, case):
 
 def test_library_never_raises_on_the_corpus(bad_project):
     """check_files, the function behind validate and ingest, returns findings for every file."""
-    from ingest.warehouse import check_files
+    from dlbench.warehouse import check_files
 
     for case, (files, code, errors) in sorted(CASES.items()):
         _, findings = check_files(files)

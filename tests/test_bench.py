@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, sha256
 
 from bench import generate, harness
-from ingest import sqlfiles
+from dlbench import sqlfiles
 
 TINY = ["--machines", "2", "--small-machines", "1", "--models", "3", "--frameworks", "4"]
 
@@ -105,7 +105,7 @@ def test_edit_one_section_changes_one_number(tmp_path):
 
 
 def test_compare_warehouses_finds_a_changed_row(project):
-    from ingest import ingest
+    from dlbench.warehouse import build_warehouse as ingest
 
     generate.write(project / "b.toml", 2, 2, 3, seed=0)
     ingest(["b.toml"], "one.duckdb")

@@ -12,8 +12,9 @@ import pytest
 
 from bench.generate import write
 from conftest import sha256
-from ingest import ingest, pipeline
-from ingest.errors import InvalidInput
+from dlbench.ingest import pipeline
+from dlbench.warehouse import build_warehouse as ingest
+from dlbench.errors import InvalidInput
 
 TABLES = ("sources", "machines", "source_machines", "source_sections", "devices", "models", "frameworks",
           "runs", "run_libraries", "measurements", "ingest_warnings")
@@ -111,8 +112,8 @@ def test_incremental_error_changes_nothing(big):
 def test_fast_path_equals_general_path(project, monkeypatch):
     """run_fast (common entries) and run (every entry) give the same rows and findings."""
     from conftest import CONVNET, ROOT
-    from ingest import document
-    from ingest.warehouse import check_files
+    from dlbench.ingest import document
+    from dlbench.ingest.build import check_files
 
     write("gen.toml", machines=3, models=3, frameworks=8, seed=5)
     files = ["benchmark.toml", "gen.toml", str(CONVNET)] + sorted(

@@ -26,7 +26,7 @@ from test_crash import EXTRA_MODEL, leftovers, snapshot, start_ingest, wait_for_
 # a reader that keeps one connection open across an ingest
 READER = textwrap.dedent("""
     import json, sys
-    from ingest import connect
+    from dlbench import connect
     con = connect("warehouse.duckdb")
     QUERY = "select count(*), sum(value) from runs join measurements using (run_id)"
     print(json.dumps(con.execute(QUERY).fetchall()), flush=True)

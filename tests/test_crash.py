@@ -1,6 +1,6 @@
 """Crash safety: an ingest killed at any stage leaves the previous warehouse whole.
 
-`ingest/warehouse.py` marks the stages of a build with stage(name); with
+`ingest/build.py` marks the stages of a build with stage(name); with
 DLBENCH_PAUSE_AT=<name> the process says "dlbench: paused at <name>" on stderr
 and waits there. Each test builds a warehouse from the seed, starts a real
 `cli.py ingest` of the seed plus one more model, waits for the stage, kills the

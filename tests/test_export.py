@@ -11,9 +11,9 @@ import tomli
 
 from conftest import CONVNET, ROOT, SEED, cli, sha256
 
-from ingest import sqlfiles
-from ingest.document import _jsonable
-from ingest.export import DIALECTS, ExportError, table_names, transpile, view_statement
+from dlbench import sqlfiles
+from dlbench.ingest.document import _jsonable
+from dlbench.export import DIALECTS, ExportError, table_names, transpile, view_statement
 
 DATA = ROOT / "tests" / "data"
 ROUND_TRIP = sorted(DATA.glob("export_*.toml"))

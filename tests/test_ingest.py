@@ -12,9 +12,9 @@ import duckdb
 import pytest
 
 from conftest import ROOT, run_cli, sha256
-from ingest import ingest
-from ingest.errors import InvalidInput
-from ingest.units import parse_rate, parse_size
+from dlbench.warehouse import build_warehouse as ingest
+from dlbench.errors import InvalidInput
+from dlbench.ingest.units import parse_rate, parse_size
 
 ALEXNET_LEAF_CUDNN4 = """
     SELECT r.run_id, r.line, r.libraries,
@@ -395,7 +395,7 @@ def test_query_reads_only_the_warehouse(seed_db):
 
 def test_a_warehouse_built_from_other_sql_is_rebuilt(seed_db, monkeypatch):
     """An edited view (or an older checkout's) makes the warehouse stale, like a changed source."""
-    from ingest import sqlfiles, warehouse
+    from dlbench import sqlfiles, warehouse
 
     assert warehouse.stale_reason("warehouse.duckdb") is None
     monkeypatch.setattr(sqlfiles, "fingerprint", lambda: "0" * 64)

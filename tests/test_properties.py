@@ -9,7 +9,6 @@ empty tables anywhere; a small TOML writer below turns it back into text.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import math
 import re
@@ -23,8 +22,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import SEED, cli
-from ingest import ingest
-from ingest.errors import Finding, InvalidInput
+from dlbench.warehouse import build_warehouse as ingest
+from dlbench.errors import Finding, InvalidInput
 
 SEED_DOC = tomli.loads(SEED.read_text())
 
@@ -172,7 +171,6 @@ def mutate(data, doc: dict) -> list[str]:
 
 
 # -- the property ------------------------------------------------------------------
-HAS_EXPORT = importlib.util.find_spec("ingest.export") is not None
 _work = tempfile.TemporaryDirectory(prefix="dlbench-properties-")
 
 
@@ -224,10 +222,9 @@ def _check_warehouse(db: Path, doc: dict) -> None:
                 json.loads(value, parse_constant=_refuse)
     finally:
         con.close()
-    if HAS_EXPORT:
-        exported = cli("export", "json", "--db", str(db))
-        assert exported.exit_code == 0, exported.stderr
-        assert _same(json.loads(exported.stdout, parse_constant=_refuse)) == _same(_as_json(doc))
+    exported = cli("export", "json", "--db", str(db))
+    assert exported.exit_code == 0, exported.stderr
+    assert _same(json.loads(exported.stdout, parse_constant=_refuse)) == _same(_as_json(doc))
 
 
 def _refuse(name):
@@ -240,9 +237,3 @@ def _as_json(v):
     if isinstance(v, list):
         return [_as_json(x) for x in v]
     return v
-
-
-def test_export_round_trip_is_checked():
-    """Marks the round trip as skipped while ingest/export.py does not exist."""
-    if not HAS_EXPORT:
-        pytest.skip("ingest.export is missing: the property test cannot check `export json` round trips yet")

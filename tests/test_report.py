@@ -80,7 +80,7 @@ def table(text: str, heading_start: str, model_start: str) -> list[dict]:
 
 def _built(folder: Path, with_convnet: bool) -> Path:
     """A project folder like the `project` fixture's, with its warehouse built by the default ingest."""
-    from ingest import ingest
+    from dlbench.warehouse import build_warehouse as ingest
 
     shutil.copy(ROOT / "benchmark.toml", folder / "benchmark.toml")
     (folder / "data").mkdir()
@@ -254,7 +254,7 @@ def test_convnet_alexnet_in_published_order(all_ro):
 def test_across_machines_summary_and_a_bounded_list(all_ro, monkeypatch):
     """Per machine, a summary over all its comparisons; then at most CROSS_MACHINE_ROWS of them
     (here 5 of the 28: 3 stacks x 4 models from the i7-5930K's side, 4 x 4 from the seed's)."""
-    from ingest import report as report_module
+    from dlbench import report as report_module
 
     monkeypatch.setattr(report_module, "CROSS_MACHINE_ROWS", 5)
     text = report()
@@ -339,7 +339,7 @@ def test_no_refresh_without_a_warehouse(project):
 
 
 def test_report_module_imports_light():
-    code = ("import sys, ingest.report; "
+    code = ("import sys, dlbench.report; "
             "print(sorted(m for m in ('sqlglot', 'pyarrow', 'duckdb', 'pyspark') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
@@ -378,7 +378,7 @@ TINY = """
 
 def test_missing_values_show_as_a_dash_never_zero(project):
     (project / "data" / "tiny.toml").write_text(TINY, encoding="utf-8")
-    from ingest import ingest
+    from dlbench.warehouse import build_warehouse as ingest
 
     ingest(None, "warehouse.duckdb")
     text = report("--machine", "cpu-box")

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from conftest import CONVNET
-from ingest import ingest
+from dlbench.warehouse import build_warehouse as ingest
 
 UNIQUE = {
     "sources": ["source_id"], "machines": ["machine_id"], "source_machines": ["source_id", "machine_id"],

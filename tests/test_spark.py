@@ -19,8 +19,8 @@ from conftest import CONVNET, ROOT, SEED, cli
 
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install pyspark); the Spark check needs it")
 
-from ingest import sqlfiles  # noqa: E402
-from ingest.export import table_names  # noqa: E402
+from dlbench import sqlfiles  # noqa: E402
+from dlbench.export import table_names  # noqa: E402
 
 VIEWS = [v.name for v in sqlfiles.views()]
 # fixtures that reach the corners of the views (device quantities, version orders, unicode
@@ -33,7 +33,7 @@ REL_TOL = 1e-9
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """(warehouse path, Parquet folder, Spark SQL text) for the seed + convnet data."""
-    from ingest import ingest
+    from dlbench.warehouse import build_warehouse as ingest
 
     folder = tmp_path_factory.mktemp("spark")
     (folder / "data").mkdir()

@@ -17,7 +17,8 @@ import pytest
 
 from conftest import CONVNET, ROOT, SEED
 
-from ingest import connect, ingest, sqlfiles
+from dlbench import connect, sqlfiles
+from dlbench.warehouse import build_warehouse as ingest
 
 DATA = ROOT / "tests" / "data"
 

@@ -10,16 +10,51 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+from .errors import DlbenchError
+
+FOLDERS = ("schema", "views", "macros", "report")
+
+
+class SqlMissing(DlbenchError):
+    "dlbench's own SQL files are not installed (a broken install)"
+
+
+def sql_root():
+    """The folder of .sql files: `sql/` of the checkout, installed as the package data
+    `dlbench.sql`. Read through importlib.resources, so a wheel or zip works too."""
+    return resources.files("dlbench.sql")
+
+
+def sql_files(folder: str) -> list:
+    """The .sql files of one folder of sql/, sorted by name; never none."""
+    try:
+        found = sorted((p for p in sql_root().joinpath(folder).iterdir() if p.name.endswith(".sql")),
+                       key=lambda p: p.name)
+    except (FileNotFoundError, NotADirectoryError, ModuleNotFoundError):
+        found = []
+    if not found:
+        raise SqlMissing(f"dlbench's SQL files ({folder}/*.sql) are missing from the installed package; "
+                         "reinstall dlbench (pip install --force-reinstall dlbench)")
+    return found
+
+
+def read_sql(folder: str, name: str) -> str:
+    """One .sql file by folder and name (without .sql)."""
+    path = sql_root().joinpath(folder, f"{name}.sql")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError) as e:
+        raise SqlMissing(f"dlbench's SQL file {folder}/{name}.sql is missing from the installed package; "
+                         "reinstall dlbench") from e
 
 
 @dataclass(frozen=True)
 class SqlObject:
     name: str
     kind: str  # "view" or "macro"
-    path: Path
+    path: str  # e.g. views/results.sql
     sql: str
 
     @property
@@ -49,18 +84,19 @@ def fingerprint() -> str:
 
     digest = hashlib.sha256()
     for folder in ("schema", "views", "macros"):
-        for p in sorted((SQL_DIR / folder).glob("*.sql")):
+        for p in sql_files(folder):
             digest.update(f"{folder}/{p.name}\0".encode() + p.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 def schema_sql() -> str:
-    return "\n".join(p.read_text() for p in sorted((SQL_DIR / "schema").glob("*.sql")))
+    return "\n".join(p.read_text(encoding="utf-8") for p in sql_files("schema"))
 
 
 def _load(kind: str) -> list[SqlObject]:
-    folder = SQL_DIR / (kind + "s")
-    return [SqlObject(p.stem, kind, p, p.read_text()) for p in sorted(folder.glob("*.sql"))]
+    folder = kind + "s"
+    return [SqlObject(p.name[:-4], kind, f"{folder}/{p.name}", p.read_text(encoding="utf-8"))
+            for p in sql_files(folder)]
 
 
 @lru_cache(maxsize=1)

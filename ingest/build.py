@@ -1,11 +1,14 @@
-"""Build the warehouse file atomically, keep it fresh, and open it for reading.
+"""Build a warehouse file from TOML inputs, atomically: the table builder and its lock.
 
-An ingest builds the whole warehouse into a temporary file beside the target
-and renames it into place, so a crash, a kill or a bad file never leaves a
+A build writes the whole warehouse into a temporary file beside the target and
+renames it into place, so a crash, a kill or a bad file never leaves a
 half-built or emptied warehouse, and a reader that has the old file open keeps
-reading the old version. A lock file (`<db>.lock`) makes concurrent ingests
-take turns; a refresh re-checks staleness after it gets the lock, so many
-readers of a stale warehouse cause one rebuild.
+reading the old version. A lock file (`<db>.lock`) makes concurrent builds take
+turns.
+
+This module knows the tables, not the views: what goes into a warehouse besides
+the rows (the schema's SQL, the views and macros, the version to record) comes
+in as a `Catalog` from the caller, so that `ingest` imports nothing above it.
 """
 from __future__ import annotations
 
@@ -19,31 +22,25 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
-from . import incremental, pipeline, sqlfiles
+from . import pipeline
 from .document import FileResult, check_across, source_id_for
-from .errors import (Finding, InvalidInput, WarehouseBusy, WarehouseMissing, WarehouseUnreadable,
-                     WarehouseWriteError)
+from .errors import Finding, InvalidInput, WarehouseBusy, WarehouseWriteError
 
-DEFAULT_DB = "warehouse.duckdb"
-DEFAULT_SEED = "benchmark.toml"
-DEFAULT_DATA_GLOB = os.path.join("data", "*.toml")
 LOCK_TIMEOUT_S = float(os.environ.get("DLBENCH_LOCK_TIMEOUT", "600"))
 FLUSH_ROWS = 10_000  # rows held back per table before an INSERT (a few MB of columns)
 SMALL_INSERT_ROWS = 5000  # fewer rows than this are inserted without pyarrow
-SCHEMA_VERSION = "2"  # 2: source_machines.has_models, models.has_frameworks
-TABLES = ("sources", "machines", "source_machines", "devices", "models", "frameworks",
-          "runs", "run_libraries", "measurements", "ingest_warnings", "warehouse_meta")
 
 
-def build_version() -> str:
-    """What warehouse_meta.schema_version records: the schema version and the SQL's fingerprint."""
-    return f"{SCHEMA_VERSION}+sql.{sqlfiles.fingerprint()[:16]}"
+@dataclass(frozen=True)
+class Catalog:
+    """What a new warehouse holds besides its rows."""
 
-
-def default_paths() -> list[str]:
-    """benchmark.toml and every data/*.toml, relative to the working directory."""
-    return [DEFAULT_SEED] + sorted(glob.glob(DEFAULT_DATA_GLOB))
+    schema_sql: str  # CREATE TABLE statements (sql/schema)
+    version: str  # recorded as warehouse_meta.schema_version
+    create_views: Callable  # create_views(con): (re)create every view and macro
+    connect_config: dict = field(default_factory=dict)  # settings for a new database file
 
 
 def stage(name: str) -> None:
@@ -55,16 +52,6 @@ def stage(name: str) -> None:
         print(f"dlbench: paused at {name}", file=sys.stderr, flush=True)
         signal.sigtimedwait({signal.SIGUSR1}, 3600)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
-
-
-@dataclass
-class Summary:
-    db: str
-    files: list[str]
-    counts: dict[str, int]
-    warnings: list[Finding] = field(default_factory=list)
-    seconds: float = 0.0
-    rebuilt: bool = True
 
 
 # -- locking -----------------------------------------------------------------
@@ -146,40 +133,18 @@ def check_files(paths: list[str], sink=None, split: bool = True,
 
 
 # -- building ----------------------------------------------------------------
-def ingest(paths: list[str] | None, db: str = DEFAULT_DB, *, progress=None,
-           only_if_stale: bool = False) -> Summary:
-    """Check `paths` (None: the default files) and build `db` from them.
-
-    Raises InvalidInput (nothing written) when any file has errors."""
-    start = time.perf_counter()
-    with locked(db):
-        if only_if_stale and not stale_reason(db):
-            return Summary(db, [], counts(db), rebuilt=False)
-        file_list = default_paths() if paths is None else list(paths)
-        spec = "default" if paths is None else "explicit"
-        # only the changed machine sections of big files when that is possible, else everything
-        findings = incremental.update(db, file_list, spec, _Builder, build_version())
-        if findings is None:
-            try:
-                findings = _build(db, file_list, spec, progress, split=True)
-            except pipeline.SplitUnsafe:
-                findings = _build(db, file_list, spec, progress, split=False)
-    summary = Summary(db, file_list, counts(db), [f for f in findings if f.severity == "warning"])
-    summary.seconds = time.perf_counter() - start
-    return summary
-
-
-class _Builder:
+class Builder:
     """A new warehouse in a temp file beside the target; rows are streamed in."""
 
     ID_COLUMNS = {"machines": "machine_id", "devices": "device_id", "frameworks": "framework_id"}
 
-    def __init__(self, db: str, copy_from: str | None = None):
+    def __init__(self, db: str, catalog: Catalog, copy_from: str | None = None):
         import shutil
 
         import duckdb
 
         self.db = db
+        self.catalog = catalog
         self.target = os.path.abspath(db)
         self.folder = os.path.dirname(self.target)
         base = os.path.basename(self.target)
@@ -200,8 +165,8 @@ class _Builder:
                 self.con = duckdb.connect(self.tmp)
             else:
                 # one DuckDB thread: the cores are busy parsing in the worker processes
-                self.con = duckdb.connect(self.tmp, config={"threads": 1})
-                self.con.execute(sqlfiles.schema_sql())
+                self.con = duckdb.connect(self.tmp, config={"threads": 1, **catalog.connect_config})
+                self.con.execute(catalog.schema_sql)
             stage("schema")
         except BaseException as e:
             self.discard()
@@ -293,7 +258,7 @@ class _Builder:
                          column=f.column, key_path=f.path, message=f.message, expected=f.expected)
                     for f in findings]
         sections = [dict(source_id=source_id_for(r.path), **s) for r in results for s in r.sections]
-        meta = [dict(key="spec", value=spec), dict(key="schema_version", value=build_version()),
+        meta = [dict(key="spec", value=spec), dict(key="schema_version", value=self.catalog.version),
                 dict(key="built_at", value=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))]
         for table, rows in (("sources", sources), ("source_sections", sections), ("ingest_warnings", warnings),
                             ("warehouse_meta", meta)):
@@ -309,8 +274,7 @@ class _Builder:
                                       "the previous warehouse is unchanged")
         try:
             stage("loaded")
-            _drop_views(self.con)
-            create_views(self.con)
+            self.catalog.create_views(self.con)
             stage("views")
             self.con.execute("CHECKPOINT")
             self.con.close()
@@ -345,8 +309,13 @@ def _write_error(db: str, e: BaseException) -> BaseException:
     return e
 
 
-def _build(db: str, file_list: list[str], spec: str, progress, split: bool) -> list[Finding]:
-    builder = _Builder(db)
+def build(db: str, catalog: Catalog, file_list: list[str], spec: str, progress=None,
+          split: bool = True) -> list[Finding]:
+    """Check every file and build `db` from them; the findings (warnings only).
+
+    Raises InvalidInput (nothing written) when any file has errors, and
+    pipeline.SplitUnsafe when a file cannot be read section by section."""
+    builder = Builder(db, catalog)
     try:
         if progress and sum(os.path.getsize(p) for p in file_list if os.path.isfile(p)) < pipeline.PARALLEL_MIN_BYTES:
             progress = None  # a bar only for big inputs: small ones take a moment
@@ -364,27 +333,6 @@ def _build(db: str, file_list: list[str], spec: str, progress, split: bool) -> l
     return findings
 
 
-def _drop_views(con) -> None:
-    """Drop this warehouse's views and macros (an incremental update recreates them,
-    so that a copy built by an older checkout gets the current SQL)."""
-    for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal "
-                               "AND database_name = current_database() AND schema_name = 'main'").fetchall():
-        con.execute(f'DROP VIEW IF EXISTS "{name}"')
-    for name, kind in con.execute(
-            "SELECT DISTINCT function_name, function_type FROM duckdb_functions() WHERE NOT internal "
-            "AND database_name = current_database() AND function_type IN ('macro', 'table_macro')").fetchall():
-        con.execute(f'DROP MACRO {"TABLE " if kind == "table_macro" else ""}IF EXISTS "{name}"')
-
-
-def create_views(con) -> None:
-    # views first: DuckDB binds a table macro's query when the macro is created,
-    # so a macro can read the views (speedup_vs reads `results`)
-    for view in sqlfiles.views():
-        con.execute(f'CREATE VIEW "{view.name}" AS\n{view.body}')
-    for macro in sqlfiles.macros():
-        con.execute(macro.sql)
-
-
 def _remove(path: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.remove(path)
@@ -397,70 +345,3 @@ def _fsync_dir(folder: str) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-# -- reading the warehouse ---------------------------------------------------
-def connect(db: str = DEFAULT_DB):
-    """A read-only connection to an existing warehouse."""
-    import duckdb
-
-    if not os.path.exists(db):
-        raise WarehouseMissing(f"no warehouse at {db}; run `python cli.py ingest` first")
-    try:
-        return duckdb.connect(db, read_only=True)
-    except duckdb.Error as e:
-        raise WarehouseUnreadable(f"cannot open the warehouse {db}: {str(e).splitlines()[0]}; "
-                                  "rebuild it with `python cli.py ingest`") from None
-
-
-def counts(db: str) -> dict[str, int]:
-    with contextlib.closing(connect(db)) as con:
-        return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-                for t in ("sources", "machines", "models", "runs", "measurements", "ingest_warnings")}
-
-
-def _stored(db: str) -> tuple[dict, list[tuple]] | str:
-    """The warehouse's meta (key -> value) and sources (path, abs_path, sha256),
-    read in one connection; or, when it cannot be read, why not."""
-    if not os.path.exists(db):
-        return "there is no warehouse yet"
-    try:
-        with contextlib.closing(connect(db)) as con:
-            meta = dict(con.execute("SELECT key, value FROM warehouse_meta").fetchall())
-            sources = con.execute("SELECT path, abs_path, sha256 FROM sources ORDER BY path").fetchall()
-    except Exception as e:  # an unreadable or foreign file: rebuild it
-        return f"the warehouse cannot be read ({str(e).splitlines()[0]})"
-    return meta, sources
-
-
-def stale_reason(db: str, stored=None) -> str | None:
-    """Why `db` no longer matches its sources, or None when it is up to date."""
-    stored = _stored(db) if stored is None else stored
-    if isinstance(stored, str):
-        return stored
-    meta, sources = stored
-    if meta.get("schema_version") != build_version():
-        return "the warehouse was built by another version of dlbench or of its SQL"
-    if meta.get("spec") == "default":
-        wanted = {os.path.abspath(p) for p in default_paths()}
-        have = {a for _, a, _ in sources}
-        if wanted != have:
-            return "the set of input files changed"
-    for path, abs_path, sha in sources:
-        if pipeline.file_sha256(abs_path) != sha:
-            return f"{path} changed"
-    return None
-
-
-def refresh(db: str = DEFAULT_DB, progress=None) -> Summary | None:
-    """Rebuild `db` when it is missing or stale; None when it was up to date.
-
-    The files are the ones it was built from: the default set, or the paths
-    an explicit `ingest PATHS` named (kept in `sources`)."""
-    stored = _stored(db)
-    if not stale_reason(db, stored):
-        return None
-    explicit = not isinstance(stored, str) and stored[0].get("spec") == "explicit"
-    summary = ingest([p for p, _, _ in stored[1]] if explicit else None, db,
-                     progress=progress, only_if_stale=True)
-    return summary if summary.rebuilt else None

@@ -1,6 +1,6 @@
 """The markdown report (`cli.py report`): every run ranked per machine and model, then summaries.
 
-    from ingest.report import report
+    from dlbench.report import report
     print(report("warehouse.duckdb", models=["Alexnet"], baseline="Caffe"))
 
 The queries are in sql/report/*.sql; filter values go into them as parameters,
@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from .errors import UsageError
 from .output import markdown
-from .sqlfiles import SQL_DIR
+from .sqlfiles import read_sql
 
 MISSING = "—"  # a value that was not measured (never shown as 0)
 NOT_RUN = "n/a"  # the baseline framework did not run this model
@@ -48,7 +48,7 @@ class Filters:
 
 @lru_cache(maxsize=None)
 def _sql(name: str) -> str:
-    return (SQL_DIR / "report" / f"{name}.sql").read_text()
+    return read_sql("report", name)
 
 
 def _rows(con, name: str, params: list) -> list[dict]:

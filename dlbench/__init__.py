@@ -1,0 +1,32 @@
+"""dlbench: deep-learning benchmark results (benchmark.toml) in a DuckDB warehouse.
+
+The data flows TOML -> tables (`dlbench.ingest`) -> views (`sql/`) -> report
+and exports. The `dlbench` command (`dlbench.cli`) is a thin layer over these
+functions; use them directly from Python:
+
+    from dlbench import build_warehouse, connect
+    build_warehouse(["benchmark.toml"], "warehouse.duckdb")
+    connect("warehouse.duckdb").sql("select * from results").show()
+
+The names below are loaded on first use, so that importing one small module
+(`dlbench.errors`, say) does not import the whole library.
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.2.0"
+
+_EXPORTS = {
+    "DlbenchError": "errors", "ExitCode": "errors", "Finding": "errors", "InvalidInput": "errors",
+    "DEFAULT_DB": "warehouse", "check_files": "warehouse", "connect": "warehouse",
+    "build_warehouse": "warehouse", "default_paths": "warehouse", "refresh": "warehouse",
+}
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dlbench' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"dlbench.{module}"), name)

@@ -1,0 +1,324 @@
+"""dlbench: a DuckDB warehouse for deep-learning benchmark results.
+
+Each command opens the warehouse, calls one function of the `dlbench` package
+and turns its named errors into a message on stderr and an exit code:
+0 ok, 1 query or runtime error, 2 bad input or usage (see README).
+Heavy modules (duckdb, pyarrow, sqlglot) are imported inside the commands.
+"""
+from __future__ import annotations
+
+import collections
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .errors import DlbenchError, ExitCode, InvalidInput
+from .output import FORMATS
+
+app = typer.Typer(
+    help="dlbench: deep-learning benchmark results (benchmark.toml) in a DuckDB warehouse.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rendering it with rich costs 5x the import of typer
+)
+export_app = typer.Typer(help="Export the warehouse: Parquet, the original JSON document, or the views as SQL.",
+                         no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(export_app, name="export")
+
+DB_HELP = "The warehouse file."
+DbOption = typer.Option("warehouse.duckdb", "--db", envvar="DLBENCH_DB", help=DB_HELP)
+NoRefresh = typer.Option(False, "--no-refresh", help="Do not rebuild a missing or stale warehouse first.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"dlbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """dlbench: deep-learning benchmark results (benchmark.toml) in a DuckDB warehouse."""
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _fail(e: DlbenchError) -> None:
+    if isinstance(e, InvalidInput):
+        _print_findings(e.findings)
+        errors = sum(f.severity == "error" for f in e.findings)
+        _err(f"Error: {errors} error(s) in the input; nothing was written.")
+    else:
+        _err(f"Error: {e}")
+    raise typer.Exit(code=int(e.exit_code))
+
+
+def handles_errors(fn):
+    """Turn the library's named errors into a message and an exit code."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DlbenchError as e:
+            _fail(e)
+        except KeyboardInterrupt:
+            _err("Interrupted; the previous warehouse is unchanged.")
+            raise typer.Exit(code=int(ExitCode.RUNTIME))
+    return wrapper
+
+
+def _print_findings(findings, limit: int | None = None) -> None:
+    shown = findings if limit is None else findings[:limit]
+    for f in shown:
+        _err(f"{f.severity}: {f}")
+    if limit is not None and len(findings) > limit:
+        rest = collections.Counter(f.message.split(";")[0] for f in findings[limit:])
+        _err(f"... and {len(findings) - limit} more warnings, all in the table ingest_warnings:")
+        for message, n in rest.most_common(3):
+            _err(f"  {n:>6} x {message}")
+        if len(rest) > 3:
+            _err(f"  {sum(rest.values()) - sum(n for _, n in rest.most_common(3)):>6} x other warnings")
+
+
+def _progress():
+    """A progress bar on stderr when it is a terminal, else None."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int, what: str) -> None:
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {what:<40}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    return show
+
+
+def _fresh(db: str, no_refresh: bool) -> None:
+    """Rebuild the warehouse when it is missing or its sources changed."""
+    from .warehouse import refresh
+
+    if no_refresh:
+        return
+    summary = refresh(db, progress=_progress())
+    if summary is not None:
+        _err(f"dlbench: rebuilt {db} from {len(summary.files)} file(s) "
+             f"({summary.counts['runs']} runs) because its sources changed or it was missing")
+
+
+def _out_format(fmt: Optional[str]) -> str:
+    if fmt is None:
+        return "markdown" if sys.stdout.isatty() else "csv"
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"{fmt!r}; expected one of {', '.join(FORMATS)}", param_hint="--format")
+    return fmt
+
+
+@app.command()
+@handles_errors
+def ingest(
+    paths: Optional[List[Path]] = typer.Argument(
+        None, help="TOML files to ingest. Default: benchmark.toml and every data/*.toml."),
+    db: str = DbOption,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+):
+    """Check the TOML files and build the warehouse from them (atomically)."""
+    from .warehouse import build_warehouse as build
+
+    summary = build([str(p) for p in paths] if paths else None, db, progress=None if quiet else _progress())
+    if quiet:
+        return
+    c = summary.counts
+    typer.echo(f"Ingested {len(summary.files)} file(s) into {db} in {summary.seconds:.2f} s")
+    for label, key in (("machines", "machines"), ("models", "models"), ("runs", "runs"),
+                       ("measurements", "measurements"), ("warnings", "ingest_warnings")):
+        typer.echo(f"  {label:<13}{c[key]:>8}")
+    if summary.warnings:
+        _print_findings(summary.warnings, limit=5)
+
+
+@app.command()
+@handles_errors
+def validate(
+    paths: Optional[List[Path]] = typer.Argument(
+        None, help="TOML files to check. Default: benchmark.toml and every data/*.toml."),
+    fmt: str = typer.Option("text", "--format", help="text, or json for machine-readable findings."),
+):
+    """Run every check on the TOML files without writing anything."""
+    from .warehouse import check_files, default_paths
+
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter(f"{fmt!r}; expected text or json", param_hint="--format")
+    files = [str(p) for p in paths] if paths else default_paths()
+    _, findings = check_files(files)
+    errors = [f for f in findings if f.severity == "error"]
+    if fmt == "json":
+        typer.echo(json.dumps({
+            "files": files, "errors": len(errors), "warnings": len(findings) - len(errors),
+            "findings": [f.as_dict() for f in findings]}, indent=2, ensure_ascii=False))
+    else:
+        _print_findings(findings)
+        verdict = "invalid" if errors else "valid"
+        _err(f"{len(files)} file(s) {verdict}: {len(errors)} error(s), {len(findings) - len(errors)} warning(s)")
+    if errors:
+        raise typer.Exit(code=int(ExitCode.BAD_INPUT))
+
+
+@app.command()
+@handles_errors
+def query(
+    sql: Optional[str] = typer.Argument(None, help="The SQL to run (read-only)."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", exists=True, dir_okay=False, readable=True,
+                                        help="Read the SQL from this file."),
+    fmt: Optional[str] = typer.Option(None, "--format",
+                                      help="markdown (default on a terminal), csv (default otherwise), json, ndjson."),
+    db: str = DbOption,
+    no_refresh: bool = NoRefresh,
+):
+    """Run ad-hoc SQL on a read-only connection to the warehouse."""
+    from . import query as q
+    from .output import render
+    from .warehouse import connect
+
+    if (sql is None) == (file is None):
+        raise typer.BadParameter("give the SQL as an argument or with --file, not both", param_hint="SQL")
+    fmt = _out_format(fmt)
+    text = sql if sql is not None else file.read_text()
+    _fresh(db, no_refresh)
+    with connect(db) as con:
+        columns, rows = q.run(con, text)
+    typer.echo(render(columns, rows, fmt), nl=False)
+
+
+@app.command()
+@handles_errors
+def report(
+    output: Optional[Path] = typer.Option(None, "--output", "-o", dir_okay=False,
+                                          help="Write the report to this file instead of stdout."),
+    machine: Optional[List[str]] = typer.Option(None, "--machine", help="Only this machine (key or name); repeatable."),
+    model: Optional[List[str]] = typer.Option(None, "--model", help="Only this model (name, any case); repeatable."),
+    framework: Optional[List[str]] = typer.Option(None, "--framework",
+                                                  help="Only this framework (name, any case); repeatable."),
+    baseline: Optional[str] = typer.Option(None, "--baseline",
+                                           help="Speedups against this framework's best run on each model."),
+    db: str = DbOption,
+    no_refresh: bool = NoRefresh,
+):
+    """The markdown report: runs ranked per machine and model, summaries, data quality."""
+    from .report import report as build_report
+
+    _fresh(db, no_refresh)
+    text = build_report(db, machines=machine or [], models=model or [], frameworks=framework or [],
+                        baseline=baseline)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as e:
+            _err(f"Error: cannot write {output}: {e.strerror or e}")
+            raise typer.Exit(code=int(ExitCode.RUNTIME))
+
+
+@app.command()
+@handles_errors
+def views():
+    """List the named views and macros with what one row of each means."""
+    from . import sqlfiles
+
+    for obj in sqlfiles.macros() + sqlfiles.views():
+        name = f"{obj.name}(...)" if obj.kind == "macro" else obj.name
+        typer.echo(f"{name:<24}{obj.kind:<7}{obj.description}")
+
+
+@export_app.command("json")
+@handles_errors
+def export_json(
+    file: Optional[Path] = typer.Argument(None, dir_okay=False, metavar="FILE",
+                                          help="Write to this file. Default: stdout."),
+    source: Optional[str] = typer.Option(None, "--source",
+                                         help="Rebuild only this input file's document (its path as ingested)."),
+    db: str = DbOption,
+    no_refresh: bool = NoRefresh,
+):
+    """The original document, rebuilt as JSON.
+
+    The parsed TOML (dates and times as ISO strings) rebuilt from the warehouse tables
+    alone, never from the files: keys sorted, two-space indent. Several input files are
+    merged into one document (a machine in several files once, its models in file
+    order); --source gives exactly one file's document."""
+    from .export import document_json
+    from .warehouse import connect
+
+    _fresh(db, no_refresh)
+    with connect(db) as con:
+        text = document_json(con, source)
+    _write_text(text, file)
+
+
+@export_app.command("parquet")
+@handles_errors
+def export_parquet(
+    directory: Path = typer.Argument(..., file_okay=False, metavar="DIR",
+                                     help="The folder to write (created if missing)."),
+    db: str = DbOption,
+    no_refresh: bool = NoRefresh,
+):
+    """Every table and view as Parquet files.
+
+    Writes DIR/<name>.parquet for each table and view (JSON columns as strings) and
+    DIR/manifest.json: each relation's kind, file, row count and DuckDB schema, and the
+    warehouse's sources with their sha256."""
+    from .export import parquet
+    from .warehouse import connect
+
+    _fresh(db, no_refresh)
+    with connect(db) as con:
+        manifest = parquet(con, directory)
+    _err(f"Exported {len(manifest['relations'])} relations to {directory}")
+
+
+@export_app.command("sql")
+@handles_errors
+def export_sql(
+    dialect: str = typer.Option(..., "--dialect",
+                                help="spark, trino, postgres, bigquery, snowflake or duckdb."),
+):
+    """The views as SQL for another engine.
+
+    The views of sql/views transpiled from DuckDB with sqlglot, in dependency order, to run
+    over the files of `export parquet`; the header says how to register those files on
+    the engine (Spark: one temporary view per table)."""
+    from .export import DIALECTS, view_sql
+
+    if dialect not in DIALECTS:
+        raise typer.BadParameter(f"{dialect!r}; expected one of {', '.join(DIALECTS)}", param_hint="--dialect")
+    typer.echo(view_sql(dialect), nl=False)
+
+
+def _write_text(text: str, file: Optional[Path]) -> None:
+    if file is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        file.write_text(text, encoding="utf-8")
+    except OSError as e:
+        _err(f"Error: cannot write {file}: {e.strerror or e}")
+        raise typer.Exit(code=int(ExitCode.RUNTIME))
+
+
+if __name__ == "__main__":
+    app()
