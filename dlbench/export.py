@@ -126,6 +126,13 @@ def document(con, source: str | None = None) -> dict:
     measurements: dict[int, list[dict]] = {}
     for m in _rows(con, "measurements"):
         measurements.setdefault(m["run_id"], []).append(m)
+    # raw samples go back into their array key, next to the run's measurements
+    for run_id, metric, values, written in con.execute(
+            "SELECT run_id, metric, list(value_ms ORDER BY iteration), list(written ORDER BY iteration) "
+            "FROM samples GROUP BY run_id, metric ORDER BY run_id, metric").fetchall():
+        key = "forward_samples" if metric == "forward_ms" else "backward_samples"
+        text = ",".join(w if w is not None else repr(v) for v, w in zip(values, written))
+        measurements.setdefault(run_id, []).append({"key": key, "written": f"[{text}]"})
     runs: dict[int, list[dict]] = {}
     for r in sorted(_rows(con, "runs"), key=lambda r: r["position"]):
         runs.setdefault(r["model_id"], []).append(r)

@@ -24,9 +24,11 @@ from .document import (FileResult, check_across, definition_sha256, duplicate_ru
                        stable_id)
 from .errors import Finding, InvalidInput
 
+_NO_LINE = {"measurements", "samples"}  # section tables without a line column
 # tables whose rows belong to one (source, machine) section
 _SECTION_ROWS = (
     ("measurements", "run_id IN (SELECT run_id FROM runs WHERE source_id = ? AND machine_id = ?)"),
+    ("samples", "run_id IN (SELECT run_id FROM runs WHERE source_id = ? AND machine_id = ?)"),
     ("run_libraries", "run_id IN (SELECT run_id FROM runs WHERE source_id = ? AND machine_id = ?)"),
     ("runs", "source_id = ? AND machine_id = ?"),
     ("models", "source_id = ? AND machine_id = ?"),
@@ -146,7 +148,9 @@ def _delete_section(builder, sid: int, key: str) -> None:
 
 def _shift_section(con, sid: int, key: str, delta: int) -> None:
     machine_id = stable_id("machine", key)
-    for table, where in _SECTION_ROWS[1:]:
+    for table, where in _SECTION_ROWS:
+        if table in _NO_LINE:
+            continue
         con.execute(f"UPDATE {table} SET line = line + ? WHERE {where}", [delta, sid, machine_id])
     con.execute("UPDATE ingest_warnings SET line = line + ? WHERE source_id = ? AND machine_key = ?",
                 [delta, sid, key])

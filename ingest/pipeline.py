@@ -28,7 +28,7 @@ PARALLEL_MIN_BYTES = 1 << 20  # smaller files are read in one piece
 BATCH_BYTES = 1 << 19  # text per batch sent to a worker
 TOP_HEADER = re.compile(rf"^[ \t]*\[[ \t]*({_KEY})[ \t]*\][ \t]*(?:#[^\n]*)?$", re.MULTILINE)
 _PREFIX_OK = re.compile(r"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z))*\Z")
-TABLES = ("machines", "devices", "models", "frameworks", "runs", "run_libraries", "measurements",
+TABLES = ("machines", "devices", "models", "frameworks", "runs", "run_libraries", "measurements", "samples",
           "source_machines")
 
 
