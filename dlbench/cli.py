@@ -252,6 +252,22 @@ def views():
         typer.echo(f"{name:<24}{obj.kind:<7}{obj.description}")
 
 
+@app.command()
+@handles_errors
+def schema(
+    output: Optional[Path] = typer.Option(None, "--output", "-o", dir_okay=False,
+                                          help="Write the schema to this file instead of stdout."),
+):
+    """The JSON Schema (draft 2020-12) of the input format.
+
+    For editors that validate TOML against JSON Schema (taplo, Even Better TOML) and for
+    other tools: every level's keys, their types and forms, as `validate` checks them.
+    `validate` alone finds duplicate runs, machines defined differently, and warnings."""
+    from .input_schema import schema_text
+
+    _write_text(schema_text(), output)
+
+
 @export_app.command("json")
 @handles_errors
 def export_json(
