@@ -24,14 +24,13 @@ import tomli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-jsonschema = pytest.importorskip("jsonschema")
-from jsonschema import Draft7Validator, Draft202012Validator  # noqa: E402
+from jsonschema import Draft7Validator, Draft202012Validator  # the test extra installs it
 
-from conftest import CONVNET, ROOT, SEED, run_cli  # noqa: E402
-from dlbench.ingest import document  # noqa: E402
-from dlbench.ingest.document import FileResult, format_path, read_text  # noqa: E402
-from dlbench.ingest.units import parse_count, parse_rate, parse_size  # noqa: E402
-from dlbench.input_schema import DRAFT, as_json, schema, schema_text  # noqa: E402
+from conftest import CONVNET, ROOT, SEED, run_cli
+from dlbench.ingest import document
+from dlbench.ingest.document import FileResult, format_path, read_text
+from dlbench.ingest.units import parse_count, parse_rate, parse_size
+from dlbench.input_schema import DRAFT, as_json, schema, schema_text
 
 SCHEMA = schema()
 VALIDATOR = Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
