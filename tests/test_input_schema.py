@@ -311,6 +311,14 @@ def test_a_whole_float_where_a_count_belongs():
     assert schema_errors(tomli.loads(_mutated("host", "cores", "8.5"))) == {"box.host.cores"}
 
 
+def test_a_size_beyond_what_the_warehouse_holds():
+    """The parsers refuse a size of 2**63 bytes (about 9.2 EB) or more, which a BIGINT cannot hold;
+    a pattern cannot do arithmetic, so the schema lets it pass."""
+    text = _mutated("framework", "memory", '"10000000TB"')
+    assert validator_errors(text) == {"box.models[0].frameworks[0].memory"}
+    assert schema_errors(tomli.loads(text)) == set()
+
+
 def test_a_date_where_text_belongs():
     """The one thing a JSON Schema cannot see: taplo hands a TOML date to it as a string,
     so `version = 2016-02-28` passes the schema; `validate` says it is not a string."""
