@@ -16,6 +16,10 @@ class FrameworkMissing(CollectError):
             f"Install the collector's frameworks with: pip install 'dlbench[collect]'")
 
 
+class UnknownModel(CollectError):
+    """A model name that is not one of the four ImageNet winners."""
+
+
 class UnknownFramework(CollectError):
     """A framework name with no adapter."""
 

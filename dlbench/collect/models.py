@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
+from .errors import UnknownModel
+
 
 @dataclass(frozen=True)
 class Conv:
@@ -220,10 +222,6 @@ GOOGLENET = ModelSpec(
 )
 
 MODELS: dict[str, ModelSpec] = {m.key: m for m in (ALEXNET, OVERFEAT, VGG_A, GOOGLENET)}
-
-
-class UnknownModel(ValueError):
-    """A model name that is not one of the four ImageNet winners."""
 
 
 def get_model(name: str) -> ModelSpec:

@@ -60,7 +60,7 @@ class JaxAdapter(Adapter):
             raise DeviceUnavailable(f"device {device} requested but JAX has no {self._platform()} backend: {e}") from e
         self.dtype = {"fp32": jnp.float32, "bf16": jnp.bfloat16, "fp16": jnp.float16}[precision]
         self._check_precision()
-        self.params = jax.device_put(_init(jax, jnp, spec.layers, self.dtype), self.dev)
+        self.params = jax.device_put(_init(jnp, spec.layers, self.dtype), self.dev)
         layers = spec.layers
 
         def apply(params, x):
@@ -91,11 +91,14 @@ class JaxAdapter(Adapter):
 
     def make_input(self) -> None:
         jax = self.jax
-        k1, k2 = jax.random.split(jax.random.PRNGKey(1))
+        import jax.numpy as jnp
+        import numpy as np
+
+        rng = np.random.default_rng(1)
         shape = (self.batch_size,) + self.spec.input_shape
-        self.x = jax.device_put(jax.random.normal(k1, shape, self.dtype), self.dev)
+        self.x = jax.device_put(jnp.asarray(rng.standard_normal(shape, dtype=np.float32), self.dtype), self.dev)
         out = (self.batch_size,) + output_shape(self.spec.layers, self.spec.input_shape)
-        self.grad_out = jax.device_put(jax.random.normal(k2, out, self.dtype), self.dev)
+        self.grad_out = jax.device_put(jnp.asarray(rng.standard_normal(out, dtype=np.float32), self.dtype), self.dev)
         self._last = (self.x, self.grad_out)
 
     def forward(self):
@@ -129,25 +132,28 @@ class JaxAdapter(Adapter):
         return super().peak_memory_bytes()
 
 
-def _init(jax, jnp, layers, dtype, key=None):
+def _init(jnp, layers, dtype, rng=None):
     """Parameters for `layers`, one entry per layer (() for layers without weights).
 
-    Weights ~ N(0, 1/fan_in) (scaled so activations stay finite), biases zero: the
-    values do not change the timing, only the shapes do."""
-    key = jax.random.PRNGKey(0) if key is None else key
+    Weights ~ N(0, 1/fan_in) (so activations stay finite), biases zero; drawn with
+    numpy, since jax.random compiles a program per shape (a minute for GoogLeNet on
+    two cores). The values do not change the timing, only the shapes do."""
+    import numpy as np
+
+    rng = np.random.default_rng(0) if rng is None else rng
     params = []
     for layer in layers:
-        key, sub = jax.random.split(key)
         if isinstance(layer, Conv):
             fan_in = layer.in_channels * layer.kernel ** 2
-            w = jax.random.normal(sub, (layer.out_channels, layer.in_channels, layer.kernel, layer.kernel)) / fan_in ** 0.5
-            params.append((w.astype(dtype), jnp.zeros((layer.out_channels,), dtype)))
+            shape = (layer.out_channels, layer.in_channels, layer.kernel, layer.kernel)
+            w = rng.standard_normal(shape, dtype=np.float32) / np.float32(fan_in ** 0.5)
+            params.append((jnp.asarray(w, dtype), jnp.zeros((layer.out_channels,), dtype)))
         elif isinstance(layer, Linear):
-            w = jax.random.normal(sub, (layer.in_features, layer.out_features)) / layer.in_features ** 0.5
-            params.append((w.astype(dtype), jnp.zeros((layer.out_features,), dtype)))
+            w = rng.standard_normal((layer.in_features, layer.out_features), dtype=np.float32)
+            w /= np.float32(layer.in_features ** 0.5)
+            params.append((jnp.asarray(w, dtype), jnp.zeros((layer.out_features,), dtype)))
         elif isinstance(layer, Concat):
-            subs = jax.random.split(sub, len(layer.branches))
-            params.append(tuple(_init(jax, jnp, b, dtype, k) for b, k in zip(layer.branches, subs)))
+            params.append(tuple(_init(jnp, b, dtype, rng) for b in layer.branches))
         else:
             params.append(())
     return params
