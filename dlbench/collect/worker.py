@@ -7,7 +7,7 @@ object to --out: the measurement (`"ok": true`) or the reason it could not run
 precision). Anything else (a crash, the out-of-memory killer) leaves no file and
 the runner reports the exit status and the end of stderr.
 
-Test hook: DLBENCH_COLLECT_CRASH="<framework>:<model>[:kill|abort|raise]" makes the
+Test hook: DLBENCH_COLLECT_CRASH="<framework>:<model>[:kill|abort|raise|hang]" makes the
 matching run die after building its model (SIGKILL by default, as the
 out-of-memory killer would), so tests can check the other runs go on.
 """
@@ -44,6 +44,8 @@ def _maybe_crash(framework: str, model: str) -> None:
         os.abort()
     if how == "raise":
         raise RuntimeError("crash requested by " + CRASH_ENV)
+    if how == "hang":  # for the Ctrl-C test: a run that never ends by itself
+        time.sleep(3600)
     os.kill(os.getpid(), signal.SIGKILL)
 
 

@@ -29,6 +29,20 @@ from pathlib import Path
 from .errors import DuplicateRun, MachineMismatch, OutputUnreadable
 from .probe import Probe
 
+# Keys the collector writes on a framework entry that ingest/document.py's FRAMEWORK_KEYS
+# does not know yet (each is a validator warning until the ingest side adds it), with types:
+KEYS_THE_VALIDATOR_DOES_NOT_KNOW = {
+    "forward_samples",  # array of float, ms, iteration order
+    "backward_samples",  # array of float, ms, iteration order
+    "date",  # TOML local date (datetime.date), the day of the run
+    "threads",  # integer, intra-op threads
+    "warmup",  # integer, untimed iterations
+    "iterations",  # integer, timed iterations (= len(forward_samples))
+    "input_gradient",  # boolean, whether the image's own gradient was computed
+    "clock",  # string, "time.perf_counter_ns"
+    "command",  # string, the command line that collected the run
+}
+
 HEADER = """\
 # Written by `dlbench collect` (dlbench/collect/write.py); new runs are appended.
 # One [[<machine>.models.frameworks]] entry per run. Times are milliseconds per
