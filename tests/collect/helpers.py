@@ -1,9 +1,11 @@
 """Shared by the collector's tests: which frameworks are importable, and the validator."""
 from __future__ import annotations
 
+import importlib
 import importlib.util
 
 import pytest
+
 
 def have(module: str) -> bool:
     try:
@@ -11,9 +13,11 @@ def have(module: str) -> bool:
     except (ImportError, ValueError):
         return False
 
+
 needs_torch = pytest.mark.skipif(not have("torch"), reason="torch is not installed (pip install 'dlbench[collect]')")
 needs_jax = pytest.mark.skipif(not have("jax"), reason="jax is not installed (pip install 'dlbench[collect]')")
 FRAMEWORKS = [pytest.param("torch", marks=needs_torch), pytest.param("jax", marks=needs_jax)]
+
 
 def read_with_validator(path):
     """The warehouse validator's findings for a file (ingest.document, or dlbench.ingest.document
@@ -27,5 +31,3 @@ def read_with_validator(path):
     else:
         pytest.skip("the warehouse validator (ingest.document) is not importable")
     return module.read_file(str(path))
-
-import importlib  # noqa: E402  (used above, kept at the end to keep the helpers first)
