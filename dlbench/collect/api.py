@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from . import write
-from .adapters import ADAPTERS, DEVICES, PRECISIONS, framework_key
+from .adapters import DEVICES, PRECISIONS, framework_key
 from .errors import CollectError, DuplicateRun, FrameworkMissing
 from .models import get_model
 from .probe import Probe, machine_key as default_machine_key, probe

@@ -18,7 +18,6 @@ from dlbench.collect.worker import CRASH_ENV
 from helpers import have, needs_jax, needs_torch, read_with_validator
 
 ITER = 3
-both = [needs_torch, needs_jax]
 
 
 @pytest.fixture(scope="module")
