@@ -70,3 +70,33 @@ def test_forward_backward_shapes(framework):
     assert tuple(out.shape) == (1, 1000)
     a.backward(h)
     a.synchronize()
+
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_unsupported_precision_is_a_named_error_in_the_result(framework, tmp_path, monkeypatch):
+    """When the framework cannot run a precision, the worker writes ok=false with
+    PrecisionUnsupported naming it (exit 3), not a traceback. The framework's op that the
+    adapter's check uses is made to fail as an unsupported dtype does."""
+    import json
+
+    from dlbench.collect import worker
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError('"max_pool2d" not implemented for \'Half\'')
+
+    if framework == "torch":
+        import torch
+
+        monkeypatch.setattr(torch.nn.functional, "max_pool2d", refuse)
+    else:
+        import jax
+
+        monkeypatch.setattr(jax.lax, "conv_general_dilated", refuse)
+    out = tmp_path / "r.json"
+    spec = dict(framework=framework, model="googlenet", batch_size=1, precision="fp16", device="cpu", warmup=0,
+                iterations=1)
+    assert worker.main(["--spec", json.dumps(spec), "--out", str(out)]) == 3
+    result = json.loads(out.read_text())
+    assert result["ok"] is False
+    assert result["reason"].startswith("PrecisionUnsupported:") and "cannot run fp16 on cpu" in result["reason"]
