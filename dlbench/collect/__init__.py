@@ -13,6 +13,7 @@ from .errors import (
     DuplicateRun,
     FrameworkMissing,
     MachineMismatch,
+    MissingDependency,
     OutputUnreadable,
     PrecisionUnsupported,
     UnknownFramework,
@@ -23,6 +24,6 @@ from .runner import RunResult, RunSpec
 
 __all__ = [
     "DEFAULT_OUTPUT", "MODELS", "CollectError", "CollectResult", "DeviceUnavailable", "DuplicateRun",
-    "FrameworkMissing", "MachineMismatch", "OutputUnreadable", "PrecisionUnsupported", "Progress", "RunResult",
+    "FrameworkMissing", "MachineMismatch", "MissingDependency", "OutputUnreadable", "PrecisionUnsupported", "Progress", "RunResult",
     "RunSpec", "UnknownFramework", "UnknownModel", "collect", "summary_rows",
 ]

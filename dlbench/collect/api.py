@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Optional
 
 from . import write
 from .adapters import DEVICES, PRECISIONS, framework_key
-from .errors import CollectError, DuplicateRun, FrameworkMissing
+from .errors import CollectError, DuplicateRun, FrameworkMissing, MissingDependency
 from .models import get_model
 from .probe import Probe, machine_key as default_machine_key, probe
 from .runner import RunResult, RunSpec, run_one
@@ -98,6 +98,9 @@ def collect(frameworks: Iterable[str], models: Iterable[str], batch_size: Option
         raise CollectError(f"iterations must be at least 1 and warmup at least 0 (got {iterations}, {warmup})")
     if batch_size is not None and batch_size < 1:
         raise CollectError(f"batch size must be at least 1 (got {batch_size})")
+    for module, package in (("tomli_w", "tomli-w"), ("psutil", "psutil"), ("cpuinfo", "py-cpuinfo")):
+        if importlib.util.find_spec(module) is None:  # now, not after minutes of measuring
+            raise MissingDependency(package)
     for k in dict.fromkeys(keys):
         _check_installed(k)
     command = command if command is not None else shlex.join(sys.argv)

@@ -16,6 +16,14 @@ class FrameworkMissing(CollectError):
             f"Install the collector's frameworks with: pip install 'dlbench[collect]'")
 
 
+class MissingDependency(CollectError):
+    """A package the collector itself needs (psutil, py-cpuinfo, tomli-w) is not installed."""
+
+    def __init__(self, package: str):
+        super().__init__(f"{package} is not installed; the collector needs it. "
+                         f"Install the collector's dependencies with: pip install 'dlbench[collect]'")
+
+
 class UnknownModel(CollectError):
     """A model name that is not one of the four ImageNet winners."""
 

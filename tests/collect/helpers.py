@@ -16,6 +16,7 @@ def have(module: str) -> bool:
 
 needs_torch = pytest.mark.skipif(not have("torch"), reason="torch is not installed (pip install 'dlbench[collect]')")
 needs_jax = pytest.mark.skipif(not have("jax"), reason="jax is not installed (pip install 'dlbench[collect]')")
+needs_tomli_w = pytest.mark.skipif(not have("tomli_w"), reason="tomli-w is not installed (pip install 'dlbench[collect]')")
 FRAMEWORKS = [pytest.param("torch", marks=needs_torch), pytest.param("jax", marks=needs_jax)]
 
 

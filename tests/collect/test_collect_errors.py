@@ -13,7 +13,7 @@ from dlbench.collect.errors import (CollectError, DuplicateRun, FrameworkMissing
                                     OutputUnreadable, UnknownFramework)
 from dlbench.collect.probe import Probe, machine_key
 
-from helpers import read_with_validator
+from helpers import have, needs_tomli_w, read_with_validator
 
 KEY = "intel-xeon-gold-6148-8cpu"
 PROBE = Probe(os="linux/debian-12", cpu="Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz", logical_cores=8,
@@ -41,6 +41,7 @@ def test_machine_key():
     assert machine_key(PROBE) == KEY
 
 
+@needs_tomli_w
 def test_written_file_layout_and_validator(tmp_path):
     out = tmp_path / "c.toml"
     write_runs(out, [fake_run(), fake_run("JAX", "0.10.2", libs=(("jaxlib", "0.10.2"),))])
@@ -58,6 +59,7 @@ def test_written_file_layout_and_validator(tmp_path):
     assert unknown <= write.KEYS_THE_VALIDATOR_DOES_NOT_KNOW, unknown
 
 
+@needs_tomli_w
 def test_duplicate_and_replace(tmp_path):
     out = tmp_path / "c.toml"
     write_runs(out, [fake_run()])
@@ -74,6 +76,7 @@ def test_duplicate_and_replace(tmp_path):
     assert len(tomli.loads(out.read_text())[KEY]["models"][0]["frameworks"]) == 2
 
 
+@needs_tomli_w
 def test_same_key_other_machine(tmp_path):
     out = tmp_path / "c.toml"
     write_runs(out, [fake_run()])
@@ -97,7 +100,20 @@ def test_argument_errors(tmp_path, monkeypatch):
         collect(["torch"], ["alexnet"], precision="fp8", output=tmp_path / "x.toml")
     import dlbench.collect.api as api
 
+    if not all(have(m) for m in ("tomli_w", "psutil", "cpuinfo")):
+        pytest.skip("the collector's own dependencies are not installed (pip install 'dlbench[collect]')")
     monkeypatch.setitem(api.FRAMEWORK_NAMES, "torch", ("PyTorch", "no_such_module_dlbench"))
     with pytest.raises(FrameworkMissing, match=r"pip install 'dlbench\[collect\]'"):
         collect(["torch"], ["alexnet"], output=tmp_path / "x.toml")
     assert not (tmp_path / "x.toml").exists()
+
+
+def test_missing_dependency_is_named_before_measuring(tmp_path, monkeypatch):
+    import importlib.util
+
+    from dlbench.collect.errors import MissingDependency
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tomli_w" else real(name, *a))
+    with pytest.raises(MissingDependency, match=r"tomli-w is not installed.*pip install 'dlbench\[collect\]'"):
+        collect(["torch"], ["alexnet"], output=tmp_path / "x.toml")
