@@ -58,8 +58,9 @@ def model_key(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", name.casefold()) or name
 
 
-def size_text(n: int | None, decimal: bool = True) -> str | None:
-    """Bytes as the format writes sizes: "1750MB" (decimal, as the seed) or "1MiB" when exact."""
+def size_text(n: int | None, decimal: bool = True, mb: bool = False) -> str | None:
+    """Bytes as the format writes sizes: "25.3GB" (decimal), "1750MB" (mb: always MB, as the
+    seed's memory; a run's memory keeps 1 MB resolution), or "1MiB" (not decimal, when exact)."""
     if n is None:
         return None
     if not decimal:
@@ -67,7 +68,7 @@ def size_text(n: int | None, decimal: bool = True) -> str | None:
             if n % f == 0:
                 return f"{n // f}{unit}"
         return f"{n}B"
-    if n >= 10**9:
+    if n >= 10**9 and not mb:
         return f"{round(n / 1e9, 1):g}GB"
     return f"{round(n / 1e6)}MB"
 
@@ -106,7 +107,7 @@ def framework_entry(data: dict, command: str, date: dt.date) -> dict:
         "backward": data["backward"],
     }
     if data.get("memory_bytes") is not None:
-        entry["memory"] = size_text(data["memory_bytes"])
+        entry["memory"] = size_text(data["memory_bytes"], mb=True)
     entry.update({
         "date": date,
         "threads": data["threads"],

@@ -52,6 +52,7 @@ def test_written_file_layout_and_validator(tmp_path):
     assert [f["name"] for f in fw] == ["PyTorch", "JAX"]
     assert fw[0]["forward_samples"] == [3.0, 1.0, 2.0] and fw[0]["forward"] == 2.0
     assert fw[0]["date"] == dt.date(2025, 1, 2) and fw[0]["memory"] == "123MB"
+    assert write.size_text(4_107_900_000, mb=True) == "4108MB"
     assert f"[[{KEY}.models.frameworks.libraries]]" in out.read_text()  # the seed's layout
     result = read_with_validator(out)
     assert not [f for f in result.findings if f.severity == "error"], result.findings
