@@ -229,8 +229,8 @@ def _preamble(f: Filters, runs: list[dict]) -> list[str]:
         lines.append("Speedup: the fastest run's total time / this run's total time (1.00 for the fastest, "
                      "below 1.00 for slower runs).\n")
     lines.append(f"Times are milliseconds per minibatch; total = the total the source reports where it gives "
-                 f"one (convnet-benchmarks truncates forward and backward but rounds its total, so the published "
-                 f"total is the more exact number), else forward + backward; memory in MB (10^6 bytes); "
+                 f"one (a published total is rounded on its own, so it is the more exact number), else forward + "
+                 f"backward; memory in MB (10^6 bytes); "
                  f"{MISSING}: not measured. Totals closer than the resolution of the numbers as written (1 ms for "
                  f"whole milliseconds) cannot be told apart: equal totals share a rank, and a speedup within "
                  f"the resolution shows as \"{TIE}\".\n")
@@ -241,7 +241,7 @@ def _preamble(f: Filters, runs: list[dict]) -> list[str]:
         lines.append(f"With --include-flagged: runs with an error-level data-quality finding ({FLAG}) are ranked "
                      f"and averaged like the others, and memory that is a reservation counts in memory "
                      f"ratios.\n")
-    else:
+    elif any(r["flagged"] for r in runs):
         lines.append(f"{FLAG}: a run with an error-level data-quality finding (named under its table); it is "
                      f"left out of ranks, speedups, wins and geometric means (`--include-flagged` puts it "
                      f"back).\n")
