@@ -856,3 +856,25 @@ def test_framework_summary_compares_stacks_over_common_models(convnet):
     # Tensorflow 0.7.1's memory is a reservation: no memory ratio, where it was 4.20
     tf = rows(convnet, "SELECT mean_memory_ratio FROM framework_summary WHERE stack = ?", TF_071)
     assert tf == [{"mean_memory_ratio": None}]
+
+
+@needs_convnet
+def test_the_converter_gives_the_committed_file(tmp_path):
+    """data/convert_convnet.py on the published CSV (CONVNET_CSV) writes data/convnet-benchmarks.toml
+    byte for byte: every published number as published, with the dates, native stacks
+    (libraries = []) and published model names it adds."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("convert_convnet", ROOT / "data" / "convert_convnet.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    csv_path = tmp_path / "imagenet-winners.csv"
+    csv_path.write_text(CONVNET_CSV)
+    text = module.convert(csv_path)
+    assert text == CONVNET.read_text()
+    # native: Caffe (published "Caffe (native)" and "Caffe") on 4 models, Torch-7 (native) on 3
+    assert text.count("\n      libraries = []\n") == 4 + 3
+    # Torch + cuDNN R4, fp16 and fp32, on 4 models; 2015: cuda-convnet2 and cuDNN R2 on 3 models each,
+    # native Caffe and GreenTea on 4 each
+    assert text.count("date = 2016-02-28\n") == 2 * 4
+    assert text.count("date = 2015\n") == 3 + 3 + 4 + 4
