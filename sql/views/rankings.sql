@@ -28,21 +28,19 @@ WITH scoped AS (
     CROSS JOIN (SELECT false AS include_flagged UNION ALL SELECT true AS include_flagged) AS s
 ),
 ranked AS (
+    -- the fastest ranked run of the machine and model in the scope, on every row of it (ranked
+    -- runs sort first): window functions, not a join, so the plan stays one scan
     SELECT scoped.*,
            CASE WHEN ranked THEN
                rank() OVER (PARTITION BY machine_id, model_key, include_flagged, ranked ORDER BY total_ms)
            END AS rank,
-           CASE WHEN ranked THEN
-               row_number() OVER (PARTITION BY machine_id, model_key, include_flagged, ranked
-                                  ORDER BY total_ms, stack, run_id)
-           END AS place
+           first_value(CASE WHEN ranked THEN run_id END) OVER fastest_first AS fastest_run_id,
+           first_value(CASE WHEN ranked THEN stack END) OVER fastest_first AS fastest_stack,
+           first_value(CASE WHEN ranked THEN total_ms END) OVER fastest_first AS fastest_total_ms,
+           first_value(CASE WHEN ranked THEN resolution_ms END) OVER fastest_first AS fastest_resolution_ms
     FROM scoped
-),
-fastest AS (
-    SELECT machine_id, model_key, include_flagged, run_id AS fastest_run_id, stack AS fastest_stack,
-           total_ms AS fastest_total_ms, resolution_ms AS fastest_resolution_ms
-    FROM ranked
-    WHERE place = 1
+    WINDOW fastest_first AS (PARTITION BY machine_id, model_key, include_flagged
+                             ORDER BY CASE WHEN ranked THEN 0 ELSE 1 END, total_ms, stack, run_id)
 )
 SELECT ranked.run_id,
        ranked.machine_id,
@@ -85,19 +83,15 @@ SELECT ranked.run_id,
        ranked.flagged,
        ranked.flags,
        ranked.rank,
-       fastest.fastest_run_id,
-       fastest.fastest_stack,
-       fastest.fastest_total_ms,
-       CASE WHEN ranked.ranked THEN ranked.total_ms / nullif(fastest.fastest_total_ms, 0) END AS slowdown,
-       CASE WHEN ranked.ranked THEN ranked.total_ms / nullif(fastest.fastest_total_ms, 0) END
+       ranked.fastest_run_id,
+       ranked.fastest_stack,
+       ranked.fastest_total_ms,
+       CASE WHEN ranked.ranked THEN ranked.total_ms / nullif(ranked.fastest_total_ms, 0) END AS slowdown,
+       CASE WHEN ranked.ranked THEN ranked.total_ms / nullif(ranked.fastest_total_ms, 0) END
            AS speedup_of_fastest,
-       greatest(ranked.resolution_ms, fastest.fastest_resolution_ms) AS tie_resolution_ms,
+       greatest(ranked.resolution_ms, ranked.fastest_resolution_ms) AS tie_resolution_ms,
        CASE WHEN ranked.ranked THEN
-           abs(ranked.total_ms - fastest.fastest_total_ms)
-               <= greatest(ranked.resolution_ms, fastest.fastest_resolution_ms)
+           abs(ranked.total_ms - ranked.fastest_total_ms)
+               <= greatest(ranked.resolution_ms, ranked.fastest_resolution_ms)
        END AS ties_fastest
 FROM ranked
-LEFT JOIN fastest
-  ON fastest.machine_id = ranked.machine_id
- AND fastest.model_key = ranked.model_key
- AND fastest.include_flagged = ranked.include_flagged
