@@ -32,6 +32,8 @@ DUPLICATE = "expected each machine, model, framework, version, libraries and pre
 NO_MACHINE = "no machine sections found; expected at least one machine table such as [nvidia-titan-x] with name = ..."
 NONFINITE = "expected a finite number (unknown keys are kept as JSON, which has no nan or inf)"
 NOT_UTF8 = "expected a TOML file encoded as UTF-8"
+DATE = ("a TOML date such as 2016-02-28 (without quotes), the day the source measured it, or a year such as 2015 "
+        "when only the year is known")
 
 
 def _one(name: str, code: int, *errors: str):
@@ -87,6 +89,11 @@ CASES = {
     "type-version": _one("type-version", 2,
         "bad/type-version.toml:23:7: gpu.models[0].frameworks[0].version: wrong type: got the float 0.2; "
         'expected a string such as "0.2" or "07/03/2016"'),
+    "type-date": _one("type-date", 2,
+        "bad/type-date.toml:20:5: gpu.models[0].date: wrong type: got the datetime 2016-02-28 10:00:00; "
+        f"expected {DATE}",
+        "bad/type-date.toml:25:7: gpu.models[0].frameworks[0].date: wrong type: got the string \"2016-02-28\"; "
+        f"expected {DATE}"),
     "type-libraries": _one("type-libraries", 2,
         "bad/type-libraries.toml:27:7: gpu.models[0].frameworks[0].libraries: wrong type: got the integer 5; "
         "expected an array of tables ([[...frameworks.libraries]])"),
