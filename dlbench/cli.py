@@ -235,6 +235,33 @@ def report(
 
 @app.command()
 @handles_errors
+def site(
+    directory: Path = typer.Argument(..., file_okay=False, metavar="DIR",
+                                     help="The folder to write (replaced whole when dlbench wrote it before)."),
+    machine: Optional[List[str]] = typer.Option(None, "--machine", help="Only this machine (key or name); repeatable."),
+    model: Optional[List[str]] = typer.Option(None, "--model", help="Only this model (name, any case); repeatable."),
+    framework: Optional[List[str]] = typer.Option(None, "--framework",
+                                                  help="Only this framework (name, any case); repeatable."),
+    db: str = DbOption,
+    no_refresh: bool = NoRefresh,
+):
+    """The benchmark page: a static site of charts and tables, with the data files.
+
+    Writes DIR/index.html (sources, machines, models, the framework summary), a page per
+    model, the library and precision effects, version progress, data quality and data/
+    (benchmark.json, Parquet, results.csv, the warehouse). Nothing is loaded from the
+    internet: open DIR/index.html from disk or publish DIR on any static host. Needs the
+    `site` extra: pip install 'dlbench[site]'."""
+    from .site import build_site
+
+    _fresh(db, no_refresh)
+    summary = build_site(db, directory, machines=machine or [], models=model or [], frameworks=framework or [])
+    _err(f"Wrote {len(summary.pages)} pages with {summary.charts} charts and {len(summary.data_files)} data files "
+         f"to {directory}; open {directory / 'index.html'}")
+
+
+@app.command()
+@handles_errors
 def views():
     """List the named views and macros with what one row of each means."""
     from . import sqlfiles
