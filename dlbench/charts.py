@@ -263,3 +263,58 @@ def marks(spec: dict) -> int:
     if spec["layer"][0].get("transform", [{}])[0].get("fold"):
         return sum(1 for r in rows for p in ("forward", "backward", "total, not split") if r[p] is not None)
     return len(rows)
+
+
+# -- the report's charts (`report --charts DIR`) ---------------------------------------------------
+def file_slug(text: str) -> str:
+    import re
+
+    return re.sub(r"[^0-9a-z]+", "-", text.lower()).strip("-") or "x"
+
+
+class ReportCharts:
+    """Writes the report's charts into `directory` as SVG files and gives the markdown that
+    links them (`link`/FILE; link defaults to the directory as given)."""
+
+    def __init__(self, directory, link: str | None, frameworks):
+        from pathlib import Path
+
+        require()
+        self.directory = Path(directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ChartsUnavailable(f"cannot create the charts folder {directory}: {e.strerror or e}") from None
+        self.link = (link if link is not None else str(directory)).replace("\\", "/").rstrip("/")
+        self.colours = Colours(frameworks)
+        self.files: list[str] = []
+
+    def _write(self, name: str, spec: dict | None, alt_text: str) -> list[str]:
+        if spec is None:
+            return []
+        base, n = name, 2
+        while f"{name}.svg" in self.files:
+            name, n = f"{base}-{n}", n + 1
+        fname = f"{name}.svg"
+        try:
+            (self.directory / fname).write_text(to_svg(spec), encoding="utf-8")
+        except OSError as e:
+            raise ChartsUnavailable(f"cannot write {self.directory / fname}: {e.strerror or e}") from None
+        self.files.append(fname)
+        shown = alt_text.replace("[", "(").replace("]", ")")
+        return [f"![{shown}]({self.link}/{fname})\n"]
+
+    def ranking(self, machine: dict, model: dict, rows: list[dict]) -> list[str]:
+        """The stacks' forward and backward times of one machine and model (report rows)."""
+        title = f"{model['name']} on {machine['name']} ({machine['machine_key']}): time per minibatch, fastest first"
+        spec = stack_times([dict(r, flag="") for r in rows], title, self.colours)
+        return self._write(f"{file_slug(machine['machine_key'])}--{file_slug(model['model_key'])}", spec, title)
+
+    def summary(self, machine: dict, rows: list[dict]) -> list[str]:
+        """The framework summary of one machine: geometric-mean slowdown per stack."""
+        title = (f"Framework summary on {machine['name']} ({machine['machine_key']}): geometric-mean slowdown "
+                 "per stack (lower is better)")
+        spec = bars("slowdown", [dict(item=r["stack"], framework=r["framework"],
+                                      geomean_slowdown=r["geomean_slowdown"]) for r in rows],
+                    title, self.colours, "geomean_slowdown", "×")
+        return self._write(f"summary--{file_slug(machine['machine_key'])}", spec, title)

@@ -214,15 +214,24 @@ def report(
                                                   help="Only this framework (name, any case); repeatable."),
     baseline: Optional[str] = typer.Option(None, "--baseline",
                                            help="Speedups against this framework's best run on each model."),
+    charts: Optional[Path] = typer.Option(None, "--charts", file_okay=False, metavar="DIR",
+                                          help="Write the charts as SVG files into DIR and link them under the "
+                                               "tables (needs pip install 'dlbench[site]')."),
     db: str = DbOption,
     no_refresh: bool = NoRefresh,
 ):
     """The markdown report: runs ranked per machine and model, summaries, data quality."""
+    import os
+
     from .report import report as build_report
 
+    link = None
+    if charts is not None:  # image links relative to where the report is read
+        base = output.resolve().parent if output is not None else Path.cwd()
+        link = Path(os.path.relpath(charts.resolve(), base)).as_posix()
     _fresh(db, no_refresh)
     text = build_report(db, machines=machine or [], models=model or [], frameworks=framework or [],
-                        baseline=baseline)
+                        baseline=baseline, charts_dir=str(charts) if charts is not None else None, charts_link=link)
     if output is None:
         typer.echo(text, nl=False)
     else:

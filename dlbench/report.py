@@ -140,17 +140,29 @@ def resolve(con, filters: Filters) -> Filters:
 
 
 # -- the document --------------------------------------------------------------------
-def report(db: str, machines=(), models=(), frameworks=(), baseline: str | None = None) -> str:
+def report(db: str, machines=(), models=(), frameworks=(), baseline: str | None = None,
+           charts_dir: str | None = None, charts_link: str | None = None) -> str:
     """The markdown report of the warehouse `db`, narrowed by the filters (each a list of
-    names; empty: everything). Raises NoMatch when a name matches nothing."""
+    names; empty: everything). Raises NoMatch when a name matches nothing.
+
+    With `charts_dir`, the charts of the ranking and summary tables are written there as SVG
+    (dlbench.charts) and linked under each table as `charts_link`/FILE (default: charts_dir)."""
     from .warehouse import connect
 
     with contextlib.closing(connect(db)) as con:
         filters = resolve(con, Filters(list(machines), list(models), list(frameworks), baseline))
-        return build(con, filters)
+        chart_files = None
+        if charts_dir is not None:
+            from .charts import ReportCharts
+
+            frameworks_all = [name for (name,) in con.execute("SELECT DISTINCT name FROM frameworks").fetchall()]
+            chart_files = ReportCharts(charts_dir, charts_link, frameworks_all)
+        return build(con, filters, chart_files)
 
 
-def build(con, filters: Filters) -> str:
+def build(con, filters: Filters, chart_files=None) -> str:
+    """The report's text; `chart_files` (a dlbench.charts.ReportCharts) adds a chart under the
+    ranking and summary tables."""
     f = filters
     out: list[str] = []
     sources = _rows(con, "sources", [])
@@ -187,10 +199,12 @@ def build(con, filters: Filters) -> str:
             example_model = example_model or mo["name"]
             out.append(_model_heading(mo))
             out.append(_ranking_table(by_model[(m["machine_id"], mo["model_key"])], f))
+            if chart_files is not None:
+                out.extend(chart_files.ranking(m, mo, by_model[(m["machine_id"], mo["model_key"])]))
     if not shown_machines:
         out.append("No runs match these filters.\n")
 
-    out.extend(_framework_summary(con, f, shown_machines))
+    out.extend(_framework_summary(con, f, shown_machines, chart_files))
     out.extend(_library_effect(con, f))
     if len(shown_machines) > 1:
         out.extend(_cross_machine(con, f))
@@ -249,7 +263,7 @@ def _ranking_table(rows: list[dict], f: Filters) -> str:
     return markdown(columns, body, align_right=right)
 
 
-def _framework_summary(con, f: Filters, machines: list[dict]) -> list[str]:
+def _framework_summary(con, f: Filters, machines: list[dict], chart_files=None) -> list[str]:
     rows = _rows(con, "framework_summary", [f.machine_ids, f.framework_keys])
     out = ["## Framework summary\n",
            "Per machine, over every model it measured: models measured, wins (rank 1), the geometric mean "
@@ -269,6 +283,8 @@ def _framework_summary(con, f: Filters, machines: list[dict]) -> list[str]:
             out.append(f"### {_machine_title(m)}\n")
             out.append(markdown(["stack", "models", "wins", "geomean slowdown", "mean memory ratio"], body,
                                 align_right={"models", "wins", "geomean slowdown", "mean memory ratio"}))
+            if chart_files is not None:
+                out.extend(chart_files.summary(m, by_machine[m["machine_id"]]))
     return out if shown else out + ["No runs.\n"]
 
 

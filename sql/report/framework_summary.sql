@@ -3,7 +3,7 @@
 -- best first. It covers every model of the machine (a --model filter does not narrow it).
 -- Parameters: machine_ids (BIGINT list), frameworks (lower-case VARCHAR list); NULL: all.
 WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS frameworks)
-SELECT s.machine_id, s.stack, s.models_measured, s.wins, s.geomean_slowdown, s.mean_memory_ratio
+SELECT s.machine_id, s.stack, s.framework, s.models_measured, s.wins, s.geomean_slowdown, s.mean_memory_ratio
 FROM framework_summary AS s
 CROSS JOIN f
 WHERE (f.machine_ids IS NULL OR list_contains(f.machine_ids, s.machine_id))

@@ -1,6 +1,6 @@
 -- One row per run in the report's per-model tables, from relative_to_fastest: its rank by total time
 -- on its machine and model (1 = fastest, over every run there, also those the filters leave out;
--- NULL when its total is unknown), its times and memory, the published label, images per second
+-- NULL when its total is unknown), its framework, times and memory, the published label, images per second
 -- from throughput (NULL when the batch size is not known) and its speedup: fastest_total_ms /
 -- total_ms, or with a baseline framework, that framework's best (lowest) total_ms on the same
 -- machine and model / total_ms (NULL when the baseline did not run the model). The speedup_vs
@@ -24,6 +24,7 @@ SELECT r.machine_id,
        r.run_id,
        r.rank,
        r.stack,
+       r.framework,
        r.label,
        r.forward_ms,
        r.backward_ms,
