@@ -117,7 +117,9 @@ def _template(kind: str) -> dict:
     colour = alt.Color("framework:N", title="framework", legend=alt.Legend(orient="bottom", columns=4))
     label_axis = dict(labelLimit=300)
     if kind == "stack_times":
-        y = alt.Y("stack:N", title="stack (framework, version, libraries)", sort=[], axis=alt.Axis(**label_axis))
+        y = alt.Y("stack:N", title="stack", sort=[],
+                  axis=alt.Axis(titleAngle=0, titleAlign="right", titleBaseline="bottom", titleX=0, titleY=-4,
+                                **label_axis))
         bars = alt.Chart(data).transform_fold(
             ["forward", "backward", "total, not split"], as_=["phase", "ms"]
         ).transform_filter("datum.ms != null").mark_bar().encode(
@@ -169,9 +171,11 @@ def _template(kind: str) -> dict:
         chart = alt.layer(bars, points, rule)
     else:
         raise ValueError(f"no chart kind {kind!r}")
-    chart = chart.properties(width=WIDTH_PX, height=100, title="?").configure_axis(
-        labelFontSize=12, titleFontSize=13).configure_legend(labelFontSize=12, titleFontSize=12).configure_title(fontSize=14, anchor="start").configure_view(
-        stroke=None)
+    chart = (chart.properties(width=WIDTH_PX, height=100, title="?")
+             .configure_axis(labelFontSize=12, titleFontSize=13)
+             .configure_legend(labelFontSize=12, titleFontSize=12)
+             .configure_title(fontSize=14, anchor="start")
+             .configure_view(stroke=None))
     return chart.to_dict(validate=True)
 
 

@@ -39,8 +39,9 @@ from .report import Filters, resolve
 from .sqlfiles import read_sql
 
 MARKER = ".dlbench-site"  # a folder with this file was written by dlbench site and may be replaced
-PAGE_ROWS = 500  # the most rows of one table on the summary pages; the data files have them all
+PAGE_ROWS = 500  # the most table rows of one summary page (or section); the data files have them all
 MISSING = "—"
+NAV_MACHINES = 12  # more machines than this: the model page's list of them is folded
 NAV = [("index.html", "Overview"), ("library.html", "Library effect"), ("precision.html", "Precision"),
        ("versions.html", "Versions"), ("quality.html", "Data quality"), ("comparisons.html", "Comparisons")]
 
@@ -417,8 +418,11 @@ def _model_pages(con, params, nav, colours, machines, model_rows) -> list[Page]:
                  '<a href="quality.html">data-quality finding</a>.</p>')
         by_machine = runs.get(mo["model_key"], {})
         shown = [m for m in machines if m["machine_id"] in by_machine]
-        page.add("<p>" + " · ".join(f'<a href="#machine-{m["machine_id"]}">{esc(m["name"])} '
-                                    f'(<code>{esc(m["machine_key"])}</code>)</a>' for m in shown)
+        links = " · ".join(f'<a href="#machine-{m["machine_id"]}">{esc(m["name"])} '
+                           f'(<code>{esc(m["machine_key"])}</code>)</a>' for m in shown)
+        if len(shown) > NAV_MACHINES:  # folded, so that the first chart is not below a wall of links
+            links = f"<details><summary>{len(shown)} machines</summary>{links}</details>"
+        page.add(f"<p>{links}"
                  + (' · <a href="#across">across machines</a>' if mo["model_key"] in across else "") + "</p>")
         for m in shown:
             _model_on_machine(page, mo, names[m["machine_id"]], by_machine[m["machine_id"]], colours)
@@ -513,6 +517,25 @@ def _grouped(rows: list[dict], key: str) -> dict:
     return out
 
 
+def _machine_sections(page: Page, rows: list[dict], what: str, data_hint: str):
+    """(machine_key, its rows, the rows its table shows) per machine, within the page's budget of
+    PAGE_ROWS table rows; notes say what was left out and where to find it."""
+    budget = PAGE_ROWS
+    groups = list(_grouped(rows, "machine_key").items())
+    for i, (key, group) in enumerate(groups):
+        if budget <= 0:
+            left = sum(len(g) for _, g in groups[i:])
+            page.add(f'<p class="note">{len(groups) - i:,} more machine(s) with {left:,} {what} are left out of '
+                     f"this page to keep it readable; all of them are in {data_hint}.</p>")
+            return
+        shown = group[:budget]
+        budget -= len(shown)
+        yield key, group, shown
+        if len(shown) < len(group):
+            page.add(f'<p class="note">The first {len(shown):,} of {len(group):,} {what} of {esc(key)}; all of '
+                     f"them are in {data_hint}.</p>")
+
+
 def _library_page(con, params, nav, colours) -> Page:
     page = Page("library.html", "Library effect", nav)
     page.add("<h1>Library effect</h1>")
@@ -523,14 +546,14 @@ def _library_page(con, params, nav, colours) -> Page:
     if not rows:
         page.add("<p>No framework version was measured with more than one set of libraries.</p>")
         return page
-    for machine_key, group in _grouped(rows, "machine_key").items():
+    sections = _machine_sections(page, rows, "pairs", "data/parquet/library_effect.parquet")
+    for machine_key, group, shown in sections:
         page.add(f"<h2>{esc(machine_key)}</h2>")
         items = [dict(item=f"{r['model']} · {r['framework']} {r['framework_version']}: "
                            f"{r['libraries'] or 'none listed'} vs {r['other_libraries'] or 'none listed'}",
                       framework=r["framework"], speedup=r["total_speedup"]) for r in group]
         title = f"Library effect on {machine_key}: total-time speedup"
         page.chart(charts.bars("speedup", items, title, colours, "speedup", "×"), "")
-        shown, note = capped(group, "pairs", "data/parquet/library_effect.parquet")
         page.add(table(["model", "framework", "libraries", "vs libraries", "total ms", "other total ms",
                         "forward speedup", "backward speedup", "total speedup", "geomean total speedup", "models"],
                        [[r["model"], f"{r['framework']} {r['framework_version']}"
@@ -540,7 +563,6 @@ def _library_page(con, params, nav, colours) -> Page:
                          r["models_compared"]] for r in shown],
                        numeric={"total ms", "other total ms", "forward speedup", "backward speedup",
                                 "total speedup", "geomean total speedup", "models"}))
-        page.add(note)
     return page
 
 
@@ -554,13 +576,13 @@ def _precision_page(con, params, nav, colours) -> Page:
     if not rows:
         page.add("<p>No stack was measured in both fp16 and fp32.</p>")
         return page
-    for machine_key, group in _grouped(rows, "machine_key").items():
+    sections = _machine_sections(page, rows, "pairs", "data/parquet/precision_effect.parquet")
+    for machine_key, group, shown in sections:
         page.add(f"<h2>{esc(machine_key)}</h2>")
         items = [dict(item=f"{r['model']} · {r['stack']}", framework=r["framework"], speedup=r["total_speedup"])
                  for r in group]
         title = f"fp16 against fp32 on {machine_key}: total-time speedup"
         page.chart(charts.bars("speedup", items, title, colours, "speedup", "×"), "")
-        shown, note = capped(group, "pairs", "data/parquet/precision_effect.parquet")
         page.add(table(["model", "stack", "fp32 total ms", "fp16 total ms", "forward speedup", "backward speedup",
                         "total speedup", "geomean total speedup", "models"],
                        [[r["model"], r["stack"], exact(r["fp32_total_ms"]), exact(r["fp16_total_ms"]),
@@ -568,7 +590,6 @@ def _precision_page(con, params, nav, colours) -> Page:
                          ratio(r["geomean_total_speedup"]), r["models_compared"]] for r in shown],
                        numeric={"fp32 total ms", "fp16 total ms", "forward speedup", "backward speedup",
                                 "total speedup", "geomean total speedup", "models"}))
-        page.add(note)
     return page
 
 
@@ -582,20 +603,19 @@ def _versions_page(con, params, nav, colours) -> Page:
     if not rows:
         page.add("<p>No framework was measured in two orderable versions on one model.</p>")
         return page
-    for machine_key, group in _grouped(rows, "machine_key").items():
+    sections = _machine_sections(page, rows, "versions", "data/parquet/version_progress.parquet")
+    for machine_key, group, shown in sections:
         page.add(f"<h2>{esc(machine_key)}</h2>")
         items = [dict(item=f"{r['model']} · {r['framework']} {r['framework_version']}", framework=r["framework"],
                       total_ms=r["total_ms"]) for r in group]
         title = f"Versions on {machine_key}: total time per minibatch, oldest version first"
         page.chart(_times_bars(items, title, colours), "")
-        shown, note = capped(group, "versions", "data/parquet/version_progress.parquet")
         page.add(table(["model", "framework", "version", "stack", "total ms", "previous version",
                         "previous total ms", "speedup vs previous"],
                        [[r["model"], r["framework"], r["framework_version"], r["stack"], exact(r["total_ms"]),
                          r["previous_version"], exact(r["previous_total_ms"]), ratio(r["speedup_vs_previous"])]
                         for r in shown],
                        numeric={"total ms", "previous total ms", "speedup vs previous"}))
-        page.add(note)
     return page
 
 
