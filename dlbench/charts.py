@@ -77,8 +77,38 @@ def to_svg(spec: dict) -> str:
 
 
 def javascript_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed in one classic script that defines window.vegaEmbed."""
-    return vl_convert().javascript_bundle(vl_version=vegalite_version())
+    """Vega, Vega-Lite and vega-embed in one classic script that defines window.vegaEmbed.
+
+    Bundling takes vl-convert seconds, so the result is kept in the user's cache folder
+    ($XDG_CACHE_HOME or ~/.cache, dlbench/), one file per vl-convert and Vega-Lite version;
+    when that folder cannot be written the bundle is made each time."""
+    import os
+    from importlib import metadata
+    from pathlib import Path
+
+    vlc = vl_convert()
+    version = vegalite_version()
+    try:
+        vlc_version = metadata.version("vl-convert-python")
+    except metadata.PackageNotFoundError:
+        vlc_version = "unknown"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dlbench"
+    path = cache / f"vega-bundle-vlc{vlc_version}-vl{version}.js"
+    try:
+        text = path.read_text(encoding="utf-8")
+        if "window.vegaEmbed" in text[-2000:]:  # whole: the bundle ends by defining it
+            return text
+    except OSError:
+        pass
+    text = vlc.javascript_bundle(vl_version=version)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return text
 
 
 class Colours:
