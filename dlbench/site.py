@@ -3,8 +3,8 @@
     from dlbench.site import build_site
     summary = build_site("warehouse.duckdb", "site", models=["Alexnet"])
 
-What it writes (see `PAGES`): `index.html` (the data, its sources, the machines, the models,
-per machine the framework summary), a page per model (per machine the stacks' forward and
+What it writes (NAV lists the pages besides the models'): `index.html` (the data, its
+sources, the machines, the models, per machine the framework summary), a page per model (per machine the stacks' forward and
 backward times, memory, images per second, the flagged runs marked; across machines the
 comparison), the library effect, the precision effect, version progress, the data-quality
 findings, the comparisons (only when the warehouse has a `comparisons` view), and `data/`:
@@ -442,15 +442,18 @@ def _model_on_machine(page: Page, mo: dict, m: dict, rows: list[dict], colours) 
                      "finding. The table has every run, exactly as stored.")
     with_label = any(r["label"] for r in rows)
     with_rate = any(r["images_per_s"] is not None for r in rows)
+    with_reported = any(r["reported_total_ms"] is not None for r in rows)
     columns = (["rank", "stack"] + (["published as"] if with_label else [])
-               + ["forward ms", "backward ms", "total ms", "reported total ms", "× fastest", "memory MB"]
+               + ["forward ms", "backward ms", "total ms"] + (["reported total ms"] if with_reported else [])
+               + ["× fastest", "memory MB"]
                + (["images/s"] if with_rate else []) + ["data quality", "source"])
     body = []
     for r in rows:
         body.append([r["rank"], _swatch(colours, r["framework"]) + esc(r["stack"])]
                     + ([r["label"]] if with_label else [])
-                    + [exact(r["forward_ms"]), exact(r["backward_ms"]), exact(r["total_ms"]),
-                       exact(r["reported_total_ms"]), ratio(r["slowdown"]), exact(r["memory_mb"])]
+                    + [exact(r["forward_ms"]), exact(r["backward_ms"]), exact(r["total_ms"])]
+                    + ([exact(r["reported_total_ms"])] if with_reported else [])
+                    + [ratio(r["slowdown"]), exact(r["memory_mb"])]
                     + ([exact(r["images_per_s"]) if r["images_per_s"] is None else f"{r['images_per_s']:,.1f}"]
                        if with_rate else [])
                     + [f'<span class="flag">⚠ {esc(flag_text(r["flags"]))}</span>' if r["flags"] else "",

@@ -87,9 +87,16 @@ def site(tmp_path_factory):
     from dlbench.warehouse import build_warehouse
 
     tmp = tmp_path_factory.mktemp("browser")
-    db = tmp / "warehouse.duckdb"
-    build_warehouse([str(SEED), str(CONVNET)], str(db))
-    build_site(str(db), tmp / "site")
+    (tmp / "data").mkdir()
+    shutil.copy(SEED, tmp / "benchmark.toml")
+    shutil.copy(CONVNET, tmp / "data" / CONVNET.name)
+    here = os.getcwd()
+    os.chdir(tmp)  # the default files, so that the pages name them as in a checkout (benchmark.toml:59)
+    try:
+        build_warehouse(None, "warehouse.duckdb")
+        build_site("warehouse.duckdb", "site")
+    finally:
+        os.chdir(here)
     return tmp
 
 
