@@ -145,7 +145,7 @@ def _template(kind: str) -> dict:
     alt = altair()
     data = alt.NamedData(DATASET)
     colour = alt.Color("framework:N", title="framework", legend=alt.Legend(orient="bottom", columns=4))
-    label_axis = dict(labelLimit=300)
+    label_axis = dict(labelLimit=420)
     if kind == "stack_times":
         y = alt.Y("stack:N", title="stack", sort=[],
                   axis=alt.Axis(titleAngle=0, titleAlign="right", titleBaseline="bottom", titleX=0, titleY=-4,
@@ -168,9 +168,10 @@ def _template(kind: str) -> dict:
         labels = alt.Chart(data).mark_text(align="left", dx=4, baseline="middle").encode(
             x=alt.X("total_ms:Q"), y=y, text=alt.Text("label:N"))
         chart = alt.layer(bars, labels)
-    elif kind in ("memory", "images_per_s", "slowdown", "ratio", "speedup"):
+    elif kind in ("memory", "images_per_s", "slowdown", "ratio", "speedup", "total"):
         field, title = {
             "memory": ("memory_mb", "memory (MB, 10^6 bytes)"),
+            "total": ("total_ms", "total time per minibatch (ms)"),
             "images_per_s": ("images_per_s", "images per second (forward + backward)"),
             "slowdown": ("geomean_slowdown", "geometric-mean slowdown (× the fastest; 1 = fastest)"),
             "ratio": ("ratio", "total time elsewhere / here (×; above 1: this machine is faster)"),
@@ -271,7 +272,7 @@ def stack_times(runs: list[dict], title: str, colours: Colours) -> dict | None:
 
 def bars(kind: str, items: list[dict], title: str, colours: Colours, field: str, unit: str = "") -> dict | None:
     """One bar per item (rows with item, framework and `field`), in the order given, labelled
-    with the value; kinds: memory, images_per_s, slowdown, ratio, speedup."""
+    with the value; kinds: memory, images_per_s, slowdown, ratio, speedup, total."""
     rows = [{"item": r["item"], "framework": r["framework"], field: r[field],
              "label": fmt_number(r[field]) + unit + (f"  ⚠ {r['flag']}" if r.get("flag") else "")}
             for r in items if r[field] is not None]

@@ -41,6 +41,7 @@ from .sqlfiles import read_sql
 MARKER = ".dlbench-site"  # a folder with this file was written by dlbench site and may be replaced
 PAGE_ROWS = 500  # the most table rows of one summary page (or section); the data files have them all
 MISSING = "—"
+NOWRAP = {"stack", "other stack", "machine", "other machine"}  # table columns whose cells do not wrap
 NAV_MACHINES = 12  # more machines than this: the model page's list of them is folded
 NAV = [("index.html", "Overview"), ("library.html", "Library effect"), ("precision.html", "Precision"),
        ("versions.html", "Versions"), ("quality.html", "Data quality"), ("comparisons.html", "Comparisons")]
@@ -152,15 +153,15 @@ class Page:
 
 def table(columns: list[str], rows: list[list], numeric: set[str] = frozenset(), caption: str | None = None,
           raw: set[str] = frozenset()) -> str:
-    """An HTML table; cells are escaped except in the `raw` columns (already HTML). A stack's
-    name does not wrap."""
+    """An HTML table; cells are escaped except in the `raw` columns (already HTML). The NOWRAP
+    columns (stacks, machines) do not wrap."""
     head = "".join(f'<th scope="col"{" class=num" if c in numeric else ""}>{esc(c)}</th>' for c in columns)
     body = []
     for row in rows:
         cells = []
         for c, v in zip(columns, row):
             text = v if c in raw else esc(v)
-            cls = "num" if c in numeric else "name" if c in ("stack", "other stack") else None
+            cls = "num" if c in numeric else "name" if c in NOWRAP else None
             cells.append(f'<td class="{cls}">{text}</td>' if cls else f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
@@ -501,11 +502,11 @@ def _across(page: Page, mo: dict, rows: list[dict], colours) -> None:
     title = f"{mo['name']} across machines: total elsewhere / here"
     page.chart(charts.bars("ratio", items, title, colours, "ratio", "×"), "")
     shown, note = capped(rows, "comparisons", "data/parquet/cross_machine.parquet")
-    page.add(table(["comparable stack", "like for like", "machine", "stack", "total ms", "other machine",
-                    "other stack", "other total ms", "ratio"],
-                   [[r["stack_key"], "yes" if r["libraries_match"] else "libraries not known", r["machine_key"],
-                     r["stack"], exact(r["total_ms"]), r["other_machine_key"], r["other_stack"],
-                     exact(r["other_total_ms"]), ratio(r["total_ratio"])] for r in shown],
+    page.add(table(["machine", "stack", "total ms", "other machine", "other stack", "other total ms", "ratio",
+                    "like for like"],
+                   [[r["machine_key"], _swatch(colours, r["framework"]) + esc(r["stack"]), exact(r["total_ms"]),
+                     r["other_machine_key"], r["other_stack"], exact(r["other_total_ms"]), ratio(r["total_ratio"]),
+                     "yes" if r["libraries_match"] else "libraries not known"] for r in shown], raw={"stack"},
                    caption=f"{mo['name']}: every cross-machine comparison (ms per minibatch)",
                    numeric={"total ms", "other total ms", "ratio"}))
     if note:
@@ -612,7 +613,7 @@ def _versions_page(con, params, nav, colours) -> Page:
         items = [dict(item=f"{r['model']} · {r['framework']} {r['framework_version']}", framework=r["framework"],
                       total_ms=r["total_ms"]) for r in group]
         title = f"Versions on {machine_key}: total time per minibatch, oldest version first"
-        page.chart(_times_bars(items, title, colours), "")
+        page.chart(charts.bars("total", items, title, colours, "total_ms", " ms"), "")
         page.add(table(["model", "framework", "version", "stack", "total ms", "previous version",
                         "previous total ms", "speedup vs previous"],
                        [[r["model"], r["framework"], r["framework_version"], r["stack"], exact(r["total_ms"]),
@@ -620,12 +621,6 @@ def _versions_page(con, params, nav, colours) -> Page:
                         for r in shown],
                        numeric={"total ms", "previous total ms", "speedup vs previous"}))
     return page
-
-
-def _times_bars(items: list[dict], title: str, colours) -> dict | None:
-    """Total time bars (one per item) through the stack_times chart: every item unsplit."""
-    return charts.stack_times([dict(stack=i["item"], framework=i["framework"], forward_ms=None, backward_ms=None,
-                                    total_ms=i["total_ms"], flag="") for i in items], title, colours)
 
 
 def _quality_page(con, params, nav, colours) -> Page:
