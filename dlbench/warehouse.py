@@ -24,6 +24,11 @@ DEFAULT_DB = "warehouse.duckdb"
 DEFAULT_SEED = "benchmark.toml"
 DEFAULT_DATA_GLOB = os.path.join("data", "*.toml")
 SCHEMA_VERSION = "2"  # 2: source_machines.has_models, models.has_frameworks
+# The oldest DuckDB that can open a warehouse we write: DuckDB 2.x writes its newest storage
+# format by default, which the 1.x command-line client, DBeaver's driver and an analyst's older
+# `duckdb` refuse ("can only read versions between 64 and 68"). tests/test_compat.py runs every
+# view through the DuckDB 1.x CLI.
+STORAGE_COMPATIBILITY = "v1.1.0"
 
 
 def build_version() -> str:
@@ -33,7 +38,8 @@ def build_version() -> str:
 
 def catalog() -> builder.Catalog:
     """The schema, views and version that every warehouse dlbench builds holds."""
-    return builder.Catalog(schema_sql=sqlfiles.schema_sql(), version=build_version(), create_views=create_views)
+    return builder.Catalog(schema_sql=sqlfiles.schema_sql(), version=build_version(), create_views=create_views,
+                           connect_config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
 
 
 def default_paths() -> list[str]:

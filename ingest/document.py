@@ -46,8 +46,12 @@ DEVICE_KEYS = {"name", "memory", "cores", "memory_bandwith", "quantity"}
 MODEL_KEYS = {"name", "type", "details", "batch_size", "input", "frameworks"}
 FRAMEWORK_KEYS = {
     "name", "version", "forward", "backward", "total", "memory",
-    "precision", "label", "libraries",
+    "precision", "label", "libraries", "forward_samples", "backward_samples",
 }
+# raw samples of a timing: key -> (metric, the timing key it belongs to)
+SAMPLES = {"forward_samples": ("forward_ms", "forward"), "backward_samples": ("backward_ms", "backward")}
+MAX_SAMPLES = 1_000_000  # per run and metric
+SAMPLES_EXPECTED = "an array of positive numbers of milliseconds, one per timed iteration, such as [25.1, 24.9]"
 LIBRARY_KEYS = {"name", "version"}
 # framework keys that become measurements: key -> (metric, unit)
 TIMINGS = {"forward": "forward_ms", "backward": "backward_ms", "total": "total_ms"}
@@ -66,6 +70,12 @@ def stable_id(*parts) -> int:
         key = "\x1e" + json.dumps([str(p) for p in parts])
     digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 12
+
+
+def run_id_of(natural: tuple) -> int:
+    """A run's id from its natural key: (machine key, model key, framework name, version,
+    library set as sorted (name, version) pairs, precision or "")."""
+    return stable_id("run", *natural)
 
 
 def model_key(name: str) -> str:
@@ -133,11 +143,16 @@ def _jsonable(value):
     return value
 
 
+# the tables whose rows a file's reader makes (the build adds sources, source_sections,
+# ingest_warnings and warehouse_meta); each is a table of sql/schema/tables.sql
+ROW_TABLES = ("machines", "devices", "models", "frameworks", "runs", "run_libraries", "measurements", "samples",
+              "source_machines")
 # the columns of the rows that are stored as tuples (see _Reader._store)
 TUPLE_COLUMNS = {
     "runs": ("run_id", "machine_id", "model_id", "framework_id", "source_id", "position", "line", "precision",
              "label", "libraries", "has_libraries", "extra"),
     "measurements": ("run_id", "metric", "key", "value", "unit", "written"),
+    "samples": ("run_id", "metric", "iteration", "value_ms", "written"),
 }
 FAST = True  # run_fast for common entries; tests turn it off to compare with the general path
 
@@ -191,10 +206,7 @@ class _Reader:
         self.line_offset = line_offset
         self.headers = header_lines(text, line_offset)
         self._locator: KeyLocator | None = None
-        self.rows: dict[str, list[dict]] = {
-            t: [] for t in ("machines", "devices", "models", "frameworks", "runs",
-                            "run_libraries", "measurements", "source_machines")
-        }
+        self.rows: dict[str, list] = {t: [] for t in ROW_TABLES}
         self._frameworks: dict[tuple[str, str], int] = {}
         self._model_seen: dict[tuple, int] = {}
 
@@ -454,6 +466,7 @@ class _Reader:
         if not ("forward" in f or "backward" in f):
             self.error(path, "missing timing: neither 'forward' nor 'backward' is given",
                        "forward = <ms> and/or backward = <ms>")
+        samples = [s for k in SAMPLES if k in f for s in [self.samples_value(f, k, path, values)] if s]
         memory, memory_text = self.size_value(f, "memory", path)
         if memory is not None or "memory" not in f:
             self._memory(path, values, memory, memory_text, device_bytes)
@@ -473,7 +486,35 @@ class _Reader:
         if name is None or version is None or unnamed_library:
             return  # an error was reported; no key to build
         self._store(path, machine_id, mkey, model_id, f, name, version, precision, label, libs, lib_rows, values,
-                    extra)
+                    extra, samples)
+
+    def samples_value(self, f: dict, key: str, path, values) -> tuple | None:
+        """(metric, [(value, written)]) of a `forward_samples`/`backward_samples` array,
+        or None after an error; a warning when its timing lies outside the samples."""
+        v = f[key]
+        metric, timing = SAMPLES[key]
+        if type(v) is not list or not v:
+            what = "an empty array" if type(v) is list else describe(v)
+            self.error(path + (key,), f"wrong type: got {what}", SAMPLES_EXPECTED)
+            return None
+        if len(v) > MAX_SAMPLES:
+            self.error(path + (key,), f"too many samples: {len(v):,}", f"at most {MAX_SAMPLES:,} per run")
+            return None
+        ok = True
+        for i, x in enumerate(v):
+            if not ((type(x) is int or type(x) is float) and 0 < x < MAX_MS):
+                ok = self.time_value(v, i, path + (key,)) is not None and ok
+        if not ok:
+            return None
+        if timing not in f:
+            self.error(path + (key,), f"'{key}' is given without '{timing}'",
+                       f"{timing} = <ms>, the summary of the samples (the collector writes their median)")
+            return None
+        given = [val for _, m, val, _, _ in values if m == metric]
+        if given and not min(v) <= given[0] <= max(v):
+            self.warn(path + (timing,), f"{timing} = {given[0]:g} ms lies outside its {len(v)} samples "
+                      f"({min(v):g} to {max(v):g} ms)", f"a summary of '{key}' such as their median")
+        return metric, [(float(x), str(x) if type(x) is int else None) for x in v]
 
     def run_fast(self, path, machine_id, mkey, model_id, f, device_bytes) -> bool:
         """The common framework entry — known keys, each of the right type — in few steps.
@@ -481,7 +522,7 @@ class _Reader:
         Most of an ingest's own time goes to these entries, so this checks exactly
         what run() checks, but only the good case; False means something is unusual
         (nothing is recorded then), and run() reads the entry, reporting what is wrong."""
-        if not f.keys() <= FRAMEWORK_KEYS:
+        if not f.keys() <= FRAMEWORK_KEYS or "forward_samples" in f or "backward_samples" in f:
             return False
         name, version = f.get("name"), f.get("version")
         precision, label = f.get("precision"), f.get("label")
@@ -545,11 +586,11 @@ class _Reader:
                           f"backward = {both:g} ms by more than 1 ms", "forward + backward within 1 ms")
 
     def _store(self, path, machine_id, mkey, model_id, f, name, version, precision, label, libs, lib_rows,
-               values, extra) -> None:
+               values, extra, samples=()) -> None:
         """The rows of one checked framework entry."""
         lib_key = ((libs[0][0], libs[0][1] or ""),) if len(libs) == 1 else tuple(sorted((n, v or "") for n, v in libs))
         natural = (self.rows["machines"][-1]["machine_key"], mkey, name, version, lib_key, precision or "")
-        run_id = stable_id("run", *natural[:4], lib_key, natural[5])
+        run_id = run_id_of(natural)
         line, col = self.pos(path)
         self.r.run_keys.append((natural, line, col, path))
         framework_id = self._frameworks.get((name, version))
@@ -566,6 +607,8 @@ class _Reader:
         measurements = self.rows["measurements"]
         for k, metric, v, unit, written in values:
             measurements.append((run_id, metric, k, v, unit, written))
+        for metric, points in samples:
+            self.rows["samples"].extend((run_id, metric, i, v, w) for i, (v, w) in enumerate(points, 1))
 
 
 def _decode(data: bytes, result: FileResult) -> str | None:

@@ -9,17 +9,18 @@ import shutil
 import duckdb
 import pytest
 
-from conftest import CONVNET
+from conftest import CONVNET, ROOT
 from dlbench.warehouse import build_warehouse as ingest
 
 UNIQUE = {
     "sources": ["source_id"], "machines": ["machine_id"], "source_machines": ["source_id", "machine_id"],
     "devices": ["device_id"], "models": ["model_id"], "frameworks": ["framework_id"],
     "runs": ["run_id"], "run_libraries": ["run_id", "position"], "measurements": ["run_id", "metric"],
-    "warehouse_meta": ["key"],
+    "samples": ["run_id", "metric", "iteration"], "warehouse_meta": ["key"],
 }
 UNIQUE_NATURAL = {"machines": ["machine_key"], "frameworks": ["name", "version"],
                   "devices": ["machine_id", "position"]}
+SAMPLES = ROOT / "tests" / "data" / "samples.toml"  # data/ has no samples of its own yet
 RELATIONSHIPS = [  # (table, column, parent table, parent column)
     ("machines", "source_id", "sources", "source_id"),
     ("source_machines", "source_id", "sources", "source_id"),
@@ -33,6 +34,7 @@ RELATIONSHIPS = [  # (table, column, parent table, parent column)
     ("runs", "source_id", "sources", "source_id"),
     ("run_libraries", "run_id", "runs", "run_id"),
     ("measurements", "run_id", "runs", "run_id"),
+    ("samples", "run_id", "runs", "run_id"),
     ("ingest_warnings", "source_id", "sources", "source_id"),
 ]
 
@@ -44,9 +46,11 @@ def con(tmp_path_factory):
 
     shutil.copy(SEED, folder / "benchmark.toml")
     files = [str(folder / "benchmark.toml")]
-    if CONVNET.exists():
-        shutil.copy(CONVNET, folder / "convnet.toml")
-        files.append(str(folder / "convnet.toml"))
+    for i, extra in enumerate([CONVNET, *sorted(CONVNET.parent.glob("*.toml")), SAMPLES]):
+        if extra == CONVNET and i:
+            continue
+        shutil.copy(extra, folder / f"{i}-{extra.name}")
+        files.append(str(folder / f"{i}-{extra.name}"))
     ingest(files, str(folder / "w.duckdb"))
     c = duckdb.connect(str(folder / "w.duckdb"), read_only=True)
     yield c

@@ -152,6 +152,18 @@ CREATE TABLE measurements (
     written  JSON NOT NULL       -- the value exactly as written: 25, 25.5, "1750MB"
 );
 
+-- One row per raw sample: one timed iteration of a run (`forward_samples`,
+-- `backward_samples` on a framework entry). Grain: (run_id, metric, iteration).
+-- Samples are not measurements: the run's forward_ms/backward_ms measurement is
+-- the summary its author gave (the collector writes the median of these).
+CREATE TABLE samples (
+    run_id     BIGINT NOT NULL,
+    metric     VARCHAR NOT NULL,   -- forward_ms or backward_ms
+    iteration  INTEGER NOT NULL,   -- 1 for the first timed iteration, in the order written
+    value_ms   DOUBLE NOT NULL,
+    written    VARCHAR             -- the number as written when it was an integer ("25"); NULL for a float
+);
+
 -- One row per warning the ingest reported (errors stop an ingest).
 CREATE TABLE ingest_warnings (
     source_id    BIGINT NOT NULL,
