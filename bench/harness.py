@@ -51,12 +51,16 @@ MEASUREMENT_KEYS = (
     "floor_tomli_load", "full_ingest", "handwritten_scaled", "noop_refresh", "stale_reason",
     "incremental_reingest", "full_rebuild_edited", "ingest_small", "report_small", "report_big",
     "startup_import_typer", "startup_cli_help", "startup_bare_duckdb", "startup_report_seed",
+    "site_small", "site_big",
 )
+SITE_KEYS = ("site_small", "site_big")
+MAX_BARS = 25  # dlbench.charts.MAX_BARS: the most bars one chart of the site may draw
 # the rows of the markdown tables, by their first cell (the test checks them)
 TABLE_ROWS = (
     "floor: `tomli.load`", "full ingest", "by hand: `tomli.load` + `executemany`", "no-op refresh",
     "`stale_reason()` in-process", "incremental re-ingest", "full rebuild of the edited file",
     "report", "`import typer`", "`cli.py --help`", "bare duckdb script", "`cli.py report` on the seed",
+    "site",
 )
 
 HOOK = '''\
@@ -476,6 +480,7 @@ class Options:
     view_repeats: int = 5
     once_above: float = 30.0  # a sample longer than this is not repeated
     slice_runs: int = 2000
+    site_repeats: int = 3  # `cli.py site` at each size
     command: str = "python -m bench"
     progress: bool = True
 
@@ -578,6 +583,9 @@ def run(opts: Options) -> dict:
             m[key] = {"wall_s": None, "note": "n/a (no report command)"}
     res["views"] = views
 
+    # 5 (cont.): the site at both sizes
+    m.update(site_case(opts, runner, out, {"small": small_db, "big": big_db}))
+
     # 4 (cont.): one machine section changed, re-ingest; compare with a full rebuild
     _say(opts, "incremental re-ingest after one machine section changed")
     edits, samples = [], []
@@ -625,6 +633,114 @@ def run(opts: Options) -> dict:
     return res
 
 
+# -- the site ------------------------------------------------------------------------------
+def site_facts(folder: Path) -> dict:
+    """What `dlbench site` wrote: pages, charts, the most bars (rows) in one chart, the largest
+    page and the whole folder, in bytes."""
+    pages = charts = most = largest = 0
+    for page in folder.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        pages += 1
+        largest = max(largest, len(text.encode("utf-8")))
+        for spec in re.findall(r'<script type="application/json" data-chart="[^"]+">(.*?)</script>', text, re.S):
+            charts += 1
+            most = max(most, len(json.loads(spec.replace("<\\/", "</"))["datasets"]["rows"]))
+    total = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    return {"pages": pages, "charts": charts, "most_bars": most, "largest_page_bytes": largest,
+            "site_bytes": total}
+
+
+def site_case(opts: Options, runner: Runner, out: Path, dbs: dict) -> dict:
+    """`cli.py site DIR --db X --no-refresh` on each warehouse of `dbs` (size -> path): wall
+    time, peak memory, and what it wrote (site_facts)."""
+    probe = subprocess.run([PY, "-c", "import altair, vl_convert"], capture_output=True)
+    if probe.returncode != 0:
+        return {f"site_{size}": {"wall_s": None, "note": "n/a (no altair/vl-convert: pip install 'dlbench[site]')"}
+                for size in dbs}
+    found = {}
+    for size, db in dbs.items():
+        _say(opts, f"site of the {size} warehouse")
+        folder = out / f"site-{size}"
+        cmd = [PY, str(CLI), "site", str(folder), "--db", str(db), "--no-refresh"]
+        d = _summary(_repeat(lambda: runner.run(cmd, out), opts.site_repeats, opts.once_above), cmd)
+        d.update(site_facts(folder), runs=_count_runs(db))
+        found[f"site_{size}"] = d
+    return found
+
+
+def run_site_only(opts: Options) -> dict:
+    """The site case alone (`python -m bench --only site`): the inputs, their warehouses, then
+    `cli.py site` at both sizes."""
+    out = opts.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    runner = Runner(out)
+    res: dict = {"command": opts.command, "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                 "seed": opts.seed, "machine": machine_facts(), "load_before": _loadavg(), "measurements": {}}
+    dbs = {}
+    res["sizes"] = {}
+    for size, machines in (("small", opts.small_machines), ("big", opts.machines)):
+        path, db = out / f"{size}.toml", out / f"{size}.duckdb"
+        _say(opts, f"writing and ingesting the {size} input")
+        res["sizes"][size] = generate.write(path, machines, opts.models, opts.frameworks, opts.seed)
+        _unlink(db)
+        runner.run([PY, str(CLI), "ingest", str(path), "--db", str(db), "--quiet"], out)
+        dbs[size] = db
+    res["measurements"].update(site_case(opts, runner, out, dbs))
+    res["load_after"] = _loadavg()
+    res["targets"] = site_targets(res)
+    res["log"] = runner.log
+    return res
+
+
+def site_targets(res: dict) -> list[dict]:
+    m = res["measurements"]
+    small, big = m["site_small"], m["site_big"]
+    bl, sl = _runs_label(res["sizes"]["big"]["runs"]), _runs_label(res["sizes"]["small"]["runs"])
+    ratio = _ratio(big.get("wall_s"), small.get("wall_s"))
+    most = max(small.get("most_bars") or 0, big.get("most_bars") or 0) if big.get("wall_s") else None
+    return [
+        {"target": f"`cli.py site`: {bl} ≤ 12 × {sl}", "measured": ratio, "limit": 12.0, "goal": None,
+         "met": None if ratio is None else ratio <= 12.0,
+         "note": "" if ratio is not None else big.get("note", "")},
+        {"target": f"the site's charts are bounded: ≤ {MAX_BARS} bars in any chart",
+         "measured": "n/a" if most is None else f"{most} bars", "limit": None, "goal": None,
+         "met": None if most is None else most <= MAX_BARS,
+         "note": "" if most is None else f"{big['charts']:,} charts on {big['pages']} pages at {bl}; largest page "
+                                         f"{big['largest_page_bytes'] / 1e6:,.2f} MB"},
+    ]
+
+
+def site_markdown(res: dict) -> list[str]:
+    """The site's section of RESULTS.md."""
+    m = res["measurements"]
+    lines = ["## The site", "",
+             "`cli.py site DIR --db X --no-refresh`: every page, chart and data file (benchmark.json, Parquet, "
+             "CSV, the warehouse) of the warehouse, written to a fresh folder; median of the samples.", "",
+             "| measurement | runs | wall s | peak RSS MB | pages | charts | most bars in a chart | largest page MB "
+             "| site MB |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for key in SITE_KEYS:
+        d = m[key]
+        if d.get("wall_s") is None:
+            lines.append(f"| site | n/a | n/a | n/a | | | | | {d.get('note', '')} |")
+            continue
+        lines.append(f"| site | {_runs_label(d['runs'])} | {_s(d['wall_s'])} | {_mb(d.get('peak_rss_bytes'))} | "
+                     f"{d['pages']} | {d['charts']:,} | {d['most_bars']} | {d['largest_page_bytes'] / 1e6:,.2f} | "
+                     f"{_mb(d['site_bytes'])} |")
+    return lines
+
+
+def site_only_markdown(res: dict) -> str:
+    lines = [f"Measured {res['date']} with `{res['command']}`; load average "
+             f"{', '.join(map(str, res['load_before']))} before, {', '.join(map(str, res['load_after']))} after.",
+             ""] + site_markdown(res) + ["", "| target | measured | met | notes |", "| --- | ---: | --- | --- |"]
+    for t in res["targets"]:
+        v = t["measured"]
+        shown = v if isinstance(v, str) else _fmt_ratio(v)
+        met = "n/a" if t["met"] is None else ("**met**" if t["met"] else "not met")
+        lines.append(f"| {t['target']} | {shown} | {met} | {t['note']} |")
+    return "\n".join(lines) + "\n"
+
+
 # -- targets -----------------------------------------------------------------------------
 def _ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
@@ -668,6 +784,7 @@ def targets(res: dict) -> list[dict]:
     rows.append({"target": f"whole report at {bl} ≤ 5 s", "measured": report, "limit": 5.0, "goal": None,
                  "met": None if report is None else report <= 5.0, "unit": "s",
                  "note": "" if report is not None else "n/a (no report command)"})
+    rows.extend(site_targets(res))
     add("`cli.py --help` ≤ 1.3 × `import typer`",
         _ratio(m["startup_cli_help"]["wall_s"], m["startup_import_typer"]["wall_s"]), 1.3)
     add("`cli.py report` on the seed ≤ 1.5 × bare duckdb script",
@@ -795,6 +912,8 @@ def markdown(res: dict) -> str:
         lines.append(f"| `{name}` | {s.get('rows', 'n/a'):,} | {_s(s.get('wall_s'))} | {b['rows']:,} | "
                      f"{_s(b['wall_s'])} | {_fmt_ratio(_ratio(b['wall_s'], s.get('wall_s')))} | "
                      f"{_fmt_ratio(_ratio(b['rows'], s.get('rows')))} |")
+
+    lines += [""] + site_markdown(res)
 
     lines += ["", "## Start-up on the seed", "",
               f"`benchmark.toml` ({res.get('seed_runs', 26)} runs) ingested into a scratch folder first; "

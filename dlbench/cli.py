@@ -225,15 +225,25 @@ def report(
     include_flagged: bool = typer.Option(False, "--include-flagged",
                                          help="Rank and average the runs with an error-level data-quality "
                                               "finding too (and memory that is a reservation); they stay marked."),
+    charts: Optional[Path] = typer.Option(None, "--charts", file_okay=False, metavar="DIR",
+                                          help="Write the charts as SVG files into DIR and link them under the "
+                                               "tables (needs pip install 'dlbench[site]')."),
     db: str = DbOption,
     no_refresh: bool = NoRefresh,
 ):
     """The markdown report: runs ranked per machine and model, summaries, data quality."""
+    import os
+
     from .report import report as build_report
 
+    link = None
+    if charts is not None:  # image links relative to where the report is read
+        base = output.resolve().parent if output is not None else Path.cwd()
+        link = Path(os.path.relpath(charts.resolve(), base)).as_posix()
     _fresh(db, no_refresh)
     text = build_report(db, machines=machine or [], models=model or [], frameworks=framework or [],
-                        baseline=baseline, include_flagged=include_flagged)
+                        baseline=baseline, include_flagged=include_flagged,
+                        charts_dir=str(charts) if charts is not None else None, charts_link=link)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -242,6 +252,33 @@ def report(
         except OSError as e:
             _err(f"Error: cannot write {output}: {e.strerror or e}")
             raise typer.Exit(code=int(ExitCode.RUNTIME))
+
+
+@app.command()
+@handles_errors
+def site(
+    directory: Path = typer.Argument(..., file_okay=False, metavar="DIR",
+                                     help="The folder to write (replaced whole when dlbench wrote it before)."),
+    machine: Optional[List[str]] = typer.Option(None, "--machine", help="Only this machine (key or name); repeatable."),
+    model: Optional[List[str]] = typer.Option(None, "--model", help="Only this model (name, any case); repeatable."),
+    framework: Optional[List[str]] = typer.Option(None, "--framework",
+                                                  help="Only this framework (name, any case); repeatable."),
+    db: str = DbOption,
+    no_refresh: bool = NoRefresh,
+):
+    """The benchmark page: a static site of charts and tables, with the data files.
+
+    Writes DIR/index.html (sources, machines, models, the framework summary), a page per
+    model, the library and precision effects, version progress, data quality and data/
+    (benchmark.json, Parquet, results.csv, the warehouse). Nothing is loaded from the
+    internet: open DIR/index.html from disk or publish DIR on any static host. Needs the
+    `site` extra: pip install 'dlbench[site]'."""
+    from .site import build_site
+
+    _fresh(db, no_refresh)
+    summary = build_site(db, directory, machines=machine or [], models=model or [], frameworks=framework or [])
+    _err(f"Wrote {len(summary.pages)} pages with {summary.charts} charts and {len(summary.data_files)} data files "
+         f"to {directory}; open {directory / 'index.html'}")
 
 
 @app.command()

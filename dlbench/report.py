@@ -149,20 +149,31 @@ def resolve(con, filters: Filters) -> Filters:
 
 # -- the document --------------------------------------------------------------------
 def report(db: str, machines=(), models=(), frameworks=(), baseline: str | None = None,
-           include_flagged: bool = False) -> str:
+           include_flagged: bool = False, charts_dir: str | None = None, charts_link: str | None = None) -> str:
     """The markdown report of the warehouse `db`, narrowed by the filters (each a list of
     names; empty: everything). Runs with an error-level data-quality finding are marked and
     left out of ranks, speedups, wins and geometric means unless `include_flagged`.
-    Raises NoMatch when a name matches nothing."""
+    Raises NoMatch when a name matches nothing.
+
+    With `charts_dir`, the charts of the ranking and summary tables are written there as SVG
+    (dlbench.charts) and linked under each table as `charts_link`/FILE (default: charts_dir)."""
     from .warehouse import connect
 
     with contextlib.closing(connect(db)) as con:
         filters = resolve(con, Filters(list(machines), list(models), list(frameworks), baseline,
                                        include_flagged=include_flagged))
-        return build(con, filters)
+        chart_files = None
+        if charts_dir is not None:
+            from .charts import ReportCharts
+
+            frameworks_all = [name for (name,) in con.execute("SELECT DISTINCT name FROM frameworks").fetchall()]
+            chart_files = ReportCharts(charts_dir, charts_link, frameworks_all)
+        return build(con, filters, chart_files)
 
 
-def build(con, filters: Filters) -> str:
+def build(con, filters: Filters, chart_files=None) -> str:
+    """The report's text; `chart_files` (a dlbench.charts.ReportCharts) adds a chart under the
+    ranking and summary tables."""
     f = filters
     out: list[str] = []
     sources = _rows(con, "sources", [])
@@ -201,10 +212,12 @@ def build(con, filters: Filters) -> str:
             example_model = example_model or mo["name"]
             out.append(_model_heading(mo))
             out.append(_ranking_table(by_model[(m["machine_id"], mo["model_key"])], f, findings))
+            if chart_files is not None:
+                out.extend(chart_files.ranking(m, mo, by_model[(m["machine_id"], mo["model_key"])]))
     if not shown_machines:
         out.append("No runs match these filters.\n")
 
-    out.extend(_framework_summary(con, f, shown_machines))
+    out.extend(_framework_summary(con, f, shown_machines, chart_files))
     out.extend(_library_effect(con, f))
     out.extend(_precision_effect(con, f))
     if len(shown_machines) > 1:
@@ -320,7 +333,7 @@ def _ranking_table(rows: list[dict], f: Filters, findings: list[dict]) -> str:
     return text + ("\n" + "\n\n".join(notes) + "\n" if notes else "")
 
 
-def _framework_summary(con, f: Filters, machines: list[dict]) -> list[str]:
+def _framework_summary(con, f: Filters, machines: list[dict], chart_files=None) -> list[str]:
     rows = _rows(con, "framework_summary", [f.machine_ids, f.framework_keys, f.include_flagged])
     left_out = "" if f.include_flagged else (
         f" Runs marked {FLAG} are left out (a stack's models then exclude them), and so is memory that is a "
@@ -362,6 +375,8 @@ def _framework_summary(con, f: Filters, machines: list[dict]) -> list[str]:
         out.append(markdown(columns, body, align_right=set(columns[1:])))
         if notes:
             out.append("\n".join(notes) + "\n")
+        if chart_files is not None:
+            out.extend(chart_files.summary(m, here))
     return out if shown else out + ["No runs.\n"]
 
 
