@@ -321,7 +321,7 @@ def _ranking_table(rows: list[dict], f: Filters, findings: list[dict]) -> str:
             row.append(fmt_rate(r["images_per_s"]))
         body.append(tuple(row))
         if r["flagged"]:
-            details = [_finding_detail(q) for q in findings
+            details = [finding_detail(q) for q in findings
                        if q["severity"] == "error" and q["run_id"] == r["run_id"]]
             left_out = "ranked anyway (--include-flagged)" if f.include_flagged else "left out of the ranking"
             notes.append(f"{FLAG} {r['stack']}: {_flag_words(r['flags'])}: {'; '.join(details)}; {left_out}.")
@@ -487,7 +487,7 @@ def _mb(v) -> str:
     return f"{fmt_ms(v)} MB"
 
 
-def _finding_detail(q: dict) -> str:
+def finding_detail(q: dict) -> str:
     """One data_quality finding in words, with its numbers."""
     check = q["check"]
     if check == "missing_memory":
@@ -522,7 +522,7 @@ def _data_quality(rows: list[dict]) -> list[str]:
                f"leave the times usable; memory that is a reservation is left out of memory ratios.\n")
     columns = ["severity", "check", "machine", "model", "stack", "detail", "source:line"]
     body = [(r["severity"], r["check"], _text(r["machine_key"]), _text(r["model"]), _text(r["stack"]),
-             _finding_detail(r),
+             finding_detail(r),
              f"{r['source']}:{r['line']}" if r["line"] is not None else _text(r["source"])) for r in rows]
     return out + [markdown(columns, body)]
 

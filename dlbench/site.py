@@ -35,6 +35,7 @@ from pathlib import Path
 
 from . import charts
 from .errors import DlbenchError, UsageError
+from .report import finding_detail
 from .report import Filters, resolve
 from .sqlfiles import read_sql
 
@@ -493,20 +494,25 @@ def _model_on_machine(page: Page, mo: dict, m: dict, rows: list[dict], colours) 
 
 def _across(page: Page, mo: dict, rows: list[dict], colours) -> None:
     page.add('<h2 id="across">Across machines</h2>')
-    page.add('<p class="note">Each run against the fastest run of the same model and a comparable stack on '
-             "another machine: ratio = the total time there / here (above 1: this machine is faster). "
-             "Like for like: the same framework, precision and libraries; where one side does not list its "
-             "libraries the row says “libraries not known”, and the ratio is not a machine comparison.</p>")
-    items = [dict(item=f"{r['stack']} on {r['machine_key']} vs {r['other_machine_key']}", framework=r["framework"],
-                  ratio=r["total_ratio"], flag="" if r["libraries_match"] else "libraries not known") for r in rows]
-    title = f"{mo['name']} across machines: total elsewhere / here"
-    page.chart(charts.bars("ratio", items, title, colours, "ratio", "×"), "")
+    page.add('<p class="note">Each run against the fastest run of the same model and stack on another machine: '
+             "ratio = the total time there / here (above 1: this machine is faster). Like for like: the same "
+             "framework, precision and library set, known on both sides; only these compare machines, and only "
+             "they are charted. The other rows (“software differs”: other libraries, or libraries not known) "
+             "say more about the software than about the machines.</p>")
+    same = [r for r in rows if r["like_for_like"]]
+    if same:
+        items = [dict(item=f"{r['stack']} on {r['machine_key']} vs {r['other_machine_key']}",
+                      framework=r["framework"], ratio=r["total_ratio"], flag="") for r in same]
+        title = f"{mo['name']} across machines, like for like: total elsewhere / here"
+        page.chart(charts.bars("ratio", items, title, colours, "ratio", "×"), "")
+    else:
+        page.add('<p class="note">No like-for-like pair for this model: no chart.</p>')
     shown, note = capped(rows, "comparisons", "data/parquet/cross_machine.parquet")
     page.add(table(["machine", "stack", "total ms", "other machine", "other stack", "other total ms", "ratio",
                     "like for like"],
                    [[r["machine_key"], _swatch(colours, r["framework"]) + esc(r["stack"]), exact(r["total_ms"]),
                      r["other_machine_key"], r["other_stack"], exact(r["other_total_ms"]), ratio(r["total_ratio"]),
-                     "yes" if r["libraries_match"] else "libraries not known"] for r in shown], raw={"stack"},
+                     "yes" if r["like_for_like"] else "software differs"] for r in shown], raw={"stack"},
                    caption=f"{mo['name']}: every cross-machine comparison (ms per minibatch)",
                    numeric={"total ms", "other total ms", "ratio"}))
     if note:
@@ -626,10 +632,12 @@ def _versions_page(con, params, nav, colours) -> Page:
 def _quality_page(con, params, nav, colours) -> Page:
     page = Page("quality.html", "Data quality", nav)
     page.add("<h1>Data-quality findings</h1>")
-    page.add('<p class="lead">Measurements that look wrong, each with the reason and where it was written: '
-             "a missing memory where the other runs give it, a reported total off by more than 1 ms, timings "
-             "repeated from another model, memory above the device’s. The data is kept as published; the "
-             "model pages mark these runs with ⚠.</p>")
+    page.add('<p class="lead">Measurements that look wrong, each with the reason and where it was written. '
+             "Errors (timings repeated from another model, memory above the device’s) mean the numbers are not "
+             "a measurement of the run: the model pages mark it with ⚠ and leave it out of ranks and "
+             "speedups. Notes (memory that is the framework’s reservation, a reported total off by more than "
+             "1 ms, a missing memory where the other runs give it) leave the times usable. The data is kept "
+             "as published.</p>")
     rows = _rows(con, "data_quality", params)
     if not rows:
         page.add("<p>No findings.</p>")
@@ -640,8 +648,9 @@ def _quality_page(con, params, nav, colours) -> Page:
     page.add(table(["check", "findings"], [[c.replace("_", " "), n] for c, n in counts.items()],
                    numeric={"findings"}, caption="Findings per check"))
     shown, note = capped(rows, "findings", "data/parquet/data_quality.parquet")
-    page.add(table(["check", "machine", "model", "stack", "detail", "source"],
-                   [[r["check"].replace("_", " "), r["machine_key"], r["model"], r["stack"], r["detail"],
+    page.add(table(["severity", "check", "machine", "model", "stack", "detail", "source"],
+                   [[r["severity"], r["check"].replace("_", " "), r["machine_key"], r["model"], r["stack"],
+                     finding_detail(r),
                      f"{r['source']}:{r['line']}" if r["line"] is not None else r["source"]] for r in shown]))
     page.add(note)
     return page
