@@ -39,24 +39,25 @@ class ChartsUnavailable(DlbenchError):
     "Altair or vl-convert-python, needed for charts, is not installed"
 
 
+def _optional(module: str, package: str):
+    """An optional module of the site extra, or ChartsUnavailable naming the extra to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise ChartsUnavailable(f"charts need {package}, which is not installed ({e}); install it with "
+                                f"{INSTALL_HINT}") from None
+
+
 def altair():
     """The altair module, or ChartsUnavailable naming the extra to install."""
-    try:
-        import altair as alt
-    except ImportError as e:
-        raise ChartsUnavailable(f"charts need Altair, which is not installed ({e}); install it with "
-                                f"{INSTALL_HINT}") from None
-    return alt
+    return _optional("altair", "Altair")
 
 
 def vl_convert():
     """The vl_convert module, or ChartsUnavailable naming the extra to install."""
-    try:
-        import vl_convert
-    except ImportError as e:
-        raise ChartsUnavailable(f"charts need vl-convert-python, which is not installed ({e}); install it "
-                                f"with {INSTALL_HINT}") from None
-    return vl_convert
+    return _optional("vl_convert", "vl-convert-python")
 
 
 def require() -> None:

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from .errors import UsageError
 from .output import markdown
-from .sqlfiles import read_sql
+from .sqlfiles import fetch_dicts, read_sql
 
 MISSING = "—"  # a value that was not measured (never shown as 0)
 NOT_RUN = "n/a"  # the baseline framework did not run this model
@@ -60,9 +60,7 @@ def _sql(name: str) -> str:
 
 
 def _rows(con, name: str, params: list) -> list[dict]:
-    rel = con.execute(_sql(name), params)
-    columns = [d[0] for d in rel.description]
-    return [dict(zip(columns, r)) for r in rel.fetchall()]
+    return fetch_dicts(con, _sql(name), params)
 
 
 # -- numbers for reading ---------------------------------------------------------

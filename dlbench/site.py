@@ -37,7 +37,7 @@ from . import charts
 from .errors import DlbenchError, UsageError
 from .report import finding_detail
 from .report import Filters, resolve
-from .sqlfiles import read_sql
+from .sqlfiles import fetch_dicts, read_sql
 
 MARKER = ".dlbench-site"  # a folder with this file was written by dlbench site and may be replaced
 PAGE_ROWS = 500  # the most table rows of one summary page (or section); the data files have them all
@@ -72,9 +72,7 @@ def _sql(name: str) -> str:
 
 
 def _rows(con, name: str, params: list) -> list[dict]:
-    cur = con.execute(_sql(name), params)
-    columns = [d[0] for d in cur.description]
-    return [dict(zip(columns, r)) for r in cur.fetchall()]
+    return fetch_dicts(con, _sql(name), params)
 
 
 # -- numbers and text ------------------------------------------------------------------------
