@@ -155,8 +155,8 @@ CASES = {
     "unicode-names": _one("unicode-names", 0),
     "sql-names": _one("sql-names", 0),
     # files made by the test (see GENERATED)
-    "directory": _one("directory", 2, "bad/directory.toml:0:0: is a directory; expected a TOML file"),
-    "no-such-file": _one("no-such-file", 2, "bad/no-such-file.toml:0:0: no such file; expected an existing TOML file"),
+    "directory": _one("directory", 2, "bad/directory.toml: is a directory; expected a TOML file"),
+    "no-such-file": _one("no-such-file", 2, "bad/no-such-file.toml: no such file; expected an existing TOML file"),
     "utf16": _one("utf16", 2,
         "bad/utf16.toml:1:1: file is not UTF-8 text (it starts with a UTF-16 byte order mark); " + NOT_UTF8),
     "utf16-no-bom": _one("utf16-no-bom", 2,
@@ -165,7 +165,7 @@ CASES = {
     "long-name": _one("long-name", 2,
         "bad/long-name.toml:5:5: gpu.models[0].name: is 100000 characters long; expected at most 500 characters"),
     "same-file-twice": (["bad/sql-names.toml", "bad/sql-names.toml"], 2, [
-        "bad/sql-names.toml:0:0: is the same file as bad/sql-names.toml, given twice; expected each file once"]),
+        "bad/sql-names.toml: is the same file as bad/sql-names.toml, given twice; expected each file once"]),
 }
 
 _SMALL = '[gpu]\n  name = "GPU box"\n\n  [[gpu.models]]\n    name = "Alexnet"\n'

@@ -132,14 +132,14 @@ def test_sigkill_after_rename_leaves_the_new_warehouse(crash_project):
 
 @pytest.mark.parametrize("stage", ["checked", "loaded", "before-rename"])
 def test_interrupt_cleans_up(crash_project, stage):
-    """Ctrl-C (SIGINT) mid-build: a clear message, exit 1, no temp file, the old warehouse kept."""
+    """Ctrl-C (SIGINT) mid-build: a clear message, exit 130, no temp file, the old warehouse kept."""
     db = crash_project / "warehouse.duckdb"
     before = sha256(db)
     proc = start_ingest(crash_project, stage)
     wait_for_line(proc, f"dlbench: paused at {stage}")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate()
-    assert proc.returncode == 1
+    assert proc.returncode == 130
     assert err == "Interrupted; the previous warehouse is unchanged.\n"
     assert out == ""
     assert sha256(db) == before
