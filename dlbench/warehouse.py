@@ -203,7 +203,7 @@ def stale_reason(db: str, stored=None) -> str | None:
         return stored
     meta, sources = stored
     if meta.get("schema_version") != build_version():
-        return "it was built by another version of dlbench or of its SQL"
+        return "the warehouse was built by another version of dlbench or of its SQL"
     if meta.get("spec") == "default":
         wanted = {os.path.abspath(p) for p in default_paths()}
         have = {a for _, a, _ in sources}

@@ -161,7 +161,7 @@ def identify(db: str, deep: bool = True) -> str:
                                 "AND schema_name = 'main' AND table_name = 'warehouse_meta'").fetchone()[0]
         return "warehouse" if found else "foreign"
     except duckdb.Error as e:
-        if "lock" in str(e).lower():  # another program has it open for writing
+        if "could not set lock" in str(e).lower():  # another program has it open for writing
             raise WarehouseBusy(f"{db} is open for writing by another program ({str(e).splitlines()[0]}); "
                                 "nothing was changed") from None
         return "damaged" if _holds_mark(db) else "foreign"

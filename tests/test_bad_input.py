@@ -46,13 +46,13 @@ CASES = {
         "bad/syntax-unclosed-header.toml:6:12: TOML syntax error: Expected ']' at the end of a table declaration; "
         + SYNTAX),
     "syntax-missing-value": _one("syntax-missing-value", 2,
-        "bad/syntax-missing-value.toml:24:16: TOML syntax error: Invalid value; " + SYNTAX),
+        "bad/syntax-missing-value.toml:24:16: gpu.models[0].frameworks[0].forward: TOML syntax error: Invalid value; " + SYNTAX),
     "syntax-duplicate-key": _one("syntax-duplicate-key", 2,
-        "bad/syntax-duplicate-key.toml:5:17: TOML syntax error: Cannot overwrite a value; " + SYNTAX),
+        "bad/syntax-duplicate-key.toml:5:3: gpu.name: TOML syntax error: Cannot overwrite a value; " + SYNTAX),
     "syntax-bare-word": _one("syntax-bare-word", 2,
-        "bad/syntax-bare-word.toml:4:10: TOML syntax error: Invalid value; " + SYNTAX),
+        "bad/syntax-bare-word.toml:4:10: gpu.type: TOML syntax error: Invalid value; " + SYNTAX),
     "truncated": _one("truncated", 2,
-        "bad/truncated.toml:23:18: TOML syntax error: Unterminated string; " + SYNTAX),
+        "bad/truncated.toml:23:18: gpu.models[0].frameworks[0].version: TOML syntax error: Unterminated string; " + SYNTAX),
     # nothing in it
     "empty": _one("empty", 2, "bad/empty.toml:1:1: " + NO_MACHINE),
     "comments-only": _one("comments-only", 2, "bad/comments-only.toml:1:1: " + NO_MACHINE),
