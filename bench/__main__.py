@@ -48,6 +48,10 @@ def parse(argv=None) -> harness.Options:
                    help="take one sample only of a measurement whose first sample is slower (default 30)")
     p.add_argument("--slice-runs", type=_count, default=2000,
                    help="runs inserted by the by-hand approach before scaling (default 2000)")
+    p.add_argument("--shift-machines", type=_count, default=3500,
+                   help="machine sections of the line-shift file, 5 models x 6 entries each (default 3500)")
+    p.add_argument("--no-huge", action="store_true",
+                   help=f"skip the huge file ({harness.HUGE_FACTOR} x --machines machines, read split and not)")
     p.add_argument("--skip-slow", action="store_true", help="one sample of everything (for smoke tests)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr, no table on stdout")
     a = p.parse_args(argv)
@@ -59,6 +63,7 @@ def parse(argv=None) -> harness.Options:
         seed=a.seed, out=a.out, json_path=a.json or a.out / "results.json", results=a.results,
         repeats=1 if one else a.repeats, big_repeats=1 if one else a.big_repeats,
         view_repeats=1 if one else a.view_repeats, once_above=a.once_above, slice_runs=a.slice_runs,
+        shift_machines=a.shift_machines, huge=not a.no_huge,
         command=shown, progress=not a.quiet)
 
 

@@ -44,10 +44,25 @@ def lines_of(db) -> dict:
         con.close()
 
 
-def popen_cli(*args, cwd, **kw) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *map(str, args)], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+@pytest.fixture
+def popen_cli():
+    """Start `cli.py ARGS` as a child process (its own process group); killed after the test."""
+    started = []
+
+    def start(*args, cwd, **kw) -> subprocess.Popen:
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *map(str, args)], cwd=cwd, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                **kw)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            with __import__("contextlib").suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 # -- 1. a file that is not a dlbench warehouse is never replaced ----------------------------
@@ -393,7 +408,7 @@ def test_query_file_must_be_utf8_text(seed_db):
         2, "Error: --file /dev/zero is a character device; expected a SQL text file of at most 1,048,576 bytes\n")
 
 
-def test_ctrl_c_stops_a_running_query(seed_db):
+def test_ctrl_c_stops_a_running_query(seed_db, popen_cli):
     proc = popen_cli("query", RUNAWAY, cwd=seed_db.parent)
     time.sleep(3)  # well into the query
     assert proc.poll() is None
@@ -404,7 +419,7 @@ def test_ctrl_c_stops_a_running_query(seed_db):
     assert (proc.returncode, out, err) == (130, "", "Interrupted; the previous warehouse is unchanged.\n")
 
 
-def test_sigterm_stops_a_running_query(seed_db):
+def test_sigterm_stops_a_running_query(seed_db, popen_cli):
     proc = popen_cli("query", RUNAWAY, cwd=seed_db.parent)
     time.sleep(3)
     proc.send_signal(signal.SIGTERM)
@@ -442,10 +457,10 @@ def _big_file(path: str, machines: int = 300) -> None:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_interrupting_a_parallel_ingest_prints_one_line(seed_db, signum):
+def test_interrupting_a_parallel_ingest_prints_one_line(seed_db, popen_cli, signum):
     _big_file("benchmark.toml", 1200)  # about 7 MB: read by two worker processes
     before = sha256(seed_db)
-    proc = popen_cli("ingest", cwd=seed_db.parent, start_new_session=True)
+    proc = popen_cli("ingest", cwd=seed_db.parent)
     time.sleep(2.5)  # the workers are reading
     assert proc.poll() is None
     os.killpg(proc.pid, signum)  # as a terminal's Ctrl-C does: the whole process group
@@ -454,9 +469,9 @@ def test_interrupting_a_parallel_ingest_prints_one_line(seed_db, signum):
     assert sha256(seed_db) == before
 
 
-def test_workers_of_a_killed_ingest_exit_quietly(seed_db):
+def test_workers_of_a_killed_ingest_exit_quietly(seed_db, popen_cli):
     _big_file("benchmark.toml", 1200)
-    proc = popen_cli("ingest", cwd=seed_db.parent, start_new_session=True)
+    proc = popen_cli("ingest", cwd=seed_db.parent)
     time.sleep(2.5)
     proc.kill()  # the parent only: its workers find the pipe gone
     out, err = proc.communicate(timeout=60)  # stderr closes when the last worker has exited
