@@ -96,6 +96,7 @@ def handles_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         db = kwargs.get("db")
+        _signalled.clear()
         previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             return fn(*args, **kwargs)

@@ -23,9 +23,11 @@ import re
 import signal
 import stat
 import sys
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 
 from .document import TUPLE_COLUMNS, FileResult, load_file, read_text
+from .errors import WarehouseWriteError
 from .locate import _KEY, split_key
 
 PARALLEL_MIN_BYTES = 1 << 20  # smaller files are read in one piece
@@ -149,14 +151,20 @@ def _batches(sections: list[Section]) -> list[list[Section]]:
     return out
 
 
-def _quiet_worker() -> None:
-    """A worker leaves signals to its parent: Ctrl-C reaches the whole process group, and
-    the parent stops the pool; when the parent is gone, writing a result fails with
-    BrokenPipeError, and the worker ends without a traceback (its real errors travel
-    to the parent with the result)."""
+def _quiet_worker(parent: int) -> None:
+    """A worker leaves Ctrl-C to its parent (it reaches the whole process group, and the
+    parent stops the workers), dies with its parent (a killed ingest leaves no worker
+    waiting for work), and prints no traceback of its own: its real errors travel to
+    the parent with its result."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     sys.stderr = open(os.devnull, "w")
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    if os.getppid() != parent:  # the parent died before that
+        os._exit(0)
 
 
 def workers_default() -> int:
@@ -191,11 +199,16 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True,
     try:
         with contextlib.ExitStack() as stack:
             if workers > 1 and len(jobs) > 1:
+                # an executor, not multiprocessing.Pool: a Pool whose workers were killed (SIGTERM to the
+                # process group) can hang its own shutdown; an executor notices dead workers
                 import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
 
-                pool = stack.enter_context(multiprocessing.get_context("fork").Pool(
-                    min(workers, len(jobs)), initializer=_quiet_worker))
-                batches = pool.imap(_read_batch, jobs)
+                pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork"),
+                                           initializer=_quiet_worker, initargs=(os.getpid(),))
+                # on the way out, even by an exception: drop the batches not started, wait for the others
+                stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+                batches = pool.map(_read_batch, jobs)
             else:
                 batches = map(_read_batch, jobs)
             for job, (batch, cols) in zip(jobs, batches):
@@ -203,6 +216,9 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True,
                 done += job[1][-1].end - job[1][0].start
                 if on_progress:
                     on_progress(done, len(text))
+    except BrokenExecutor:
+        raise WarehouseWriteError(f"cannot build the warehouse: a worker process reading {path} died; "
+                                  "the previous warehouse is unchanged") from None
     finally:
         _TEXT = None
     return result

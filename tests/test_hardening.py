@@ -465,12 +465,31 @@ def _big_file(path: str, machines: int = 300) -> None:
     Path(path).write_text("".join(section.replace("nvidia-titan-x", f"box-{i:03}") for i in range(machines)))
 
 
+def _wait_for_workers(pid: int, timeout: float = 120) -> None:
+    """Wait until process `pid` has child processes (the ingest's workers are reading)."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the ingest reads in one process, without workers")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as fh:
+                        if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                            time.sleep(0.5)  # into their first batches
+                            return
+                except (OSError, IndexError, ValueError):
+                    pass
+        time.sleep(0.05)
+    raise AssertionError("the ingest started no worker processes")
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_interrupting_a_parallel_ingest_prints_one_line(seed_db, popen_cli, signum):
     _big_file("benchmark.toml", 1200)  # about 7 MB: read by two worker processes
     before = sha256(seed_db)
     proc = popen_cli("ingest", cwd=seed_db.parent)
-    time.sleep(2.5)  # the workers are reading
+    _wait_for_workers(proc.pid)
     assert proc.poll() is None
     os.killpg(proc.pid, signum)  # as a terminal's Ctrl-C does: the whole process group
     out, err = proc.communicate(timeout=60)
@@ -481,7 +500,7 @@ def test_interrupting_a_parallel_ingest_prints_one_line(seed_db, popen_cli, sign
 def test_workers_of_a_killed_ingest_exit_quietly(seed_db, popen_cli):
     _big_file("benchmark.toml", 1200)
     proc = popen_cli("ingest", cwd=seed_db.parent)
-    time.sleep(2.5)
+    _wait_for_workers(proc.pid)
     proc.kill()  # the parent only: its workers find the pipe gone
     out, err = proc.communicate(timeout=60)  # stderr closes when the last worker has exited
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
