@@ -53,6 +53,10 @@ def parse(argv=None) -> tuple[harness.Options, str | None]:
                    help="take one sample only of a measurement whose first sample is slower (default 30)")
     p.add_argument("--slice-runs", type=_count, default=2000,
                    help="runs inserted by the by-hand approach before scaling (default 2000)")
+    p.add_argument("--shift-machines", type=_count, default=3500,
+                   help="machine sections of the line-shift file, 5 models x 6 entries each (default 3500)")
+    p.add_argument("--no-huge", action="store_true",
+                   help=f"skip the huge file ({harness.HUGE_FACTOR} x --machines machines, read split and not)")
     p.add_argument("--skip-slow", action="store_true", help="one sample of everything (for smoke tests)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr, no table on stdout")
     a = p.parse_args(argv)
@@ -65,7 +69,8 @@ def parse(argv=None) -> tuple[harness.Options, str | None]:
         results=a.results if a.results or a.only else harness.ROOT / "bench" / "RESULTS.md",
         repeats=1 if one else a.repeats, big_repeats=1 if one else a.big_repeats,
         view_repeats=1 if one else a.view_repeats, once_above=a.once_above, slice_runs=a.slice_runs,
-        site_repeats=1 if one else a.site_repeats, command=shown, progress=not a.quiet), a.only
+        site_repeats=1 if one else a.site_repeats, shift_machines=a.shift_machines, huge=not a.no_huge,
+        command=shown, progress=not a.quiet), a.only
 
 
 def main(argv=None) -> int:

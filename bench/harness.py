@@ -52,6 +52,7 @@ MEASUREMENT_KEYS = (
     "incremental_reingest", "full_rebuild_edited", "ingest_small", "report_small", "report_big",
     "startup_import_typer", "startup_cli_help", "startup_bare_duckdb", "startup_report_seed",
     "site_small", "site_big",
+    "line_shift_incremental", "line_shift_full", "huge_splittable", "huge_top_level_key",
 )
 SITE_KEYS = ("site_small", "site_big")
 MAX_BARS = 25  # dlbench.charts.MAX_BARS: the most bars one chart of the site may draw
@@ -61,7 +62,11 @@ TABLE_ROWS = (
     "`stale_reason()` in-process", "incremental re-ingest", "full rebuild of the edited file",
     "report", "`import typer`", "`cli.py --help`", "bare duckdb script", "`cli.py report` on the seed",
     "site",
+    "incremental re-ingest after a line shift", "full rebuild of the shifted file",
+    "huge file, splittable", "huge file, a top-level key first",
 )
+SHIFT_MODELS, SHIFT_FRAMEWORKS = 5, 6  # the line-shift file: many small machine sections (issue 9: 3,462)
+HUGE_FACTOR = 8  # the huge file has this many times the big file's machines (about 210 MB by default)
 
 HOOK = '''\
 import os
@@ -481,6 +486,8 @@ class Options:
     once_above: float = 30.0  # a sample longer than this is not repeated
     slice_runs: int = 2000
     site_repeats: int = 3  # `cli.py site` at each size
+    shift_machines: int = 3500  # machine sections of the line-shift file (5 models x 6 entries each)
+    huge: bool = True  # measure the huge file (HUGE_FACTOR x the big file's machines), split and not
     command: str = "python -m bench"
     progress: bool = True
 
@@ -601,6 +608,42 @@ def run(opts: Options) -> dict:
     res["contents"] = compare_warehouses(big_db, rebuilt_db)
     _say(opts, "re-ingested warehouse " + ("matches" if res["contents"]["match"] else "DIFFERS FROM")
          + " a full rebuild (timestamps aside)")
+
+    # 4 (cont.): a comment line added at the top of a file of many small machine sections: every
+    # section moves down a line and none changes (issue 9: 36 s incremental against 7.5 s in full)
+    _say(opts, f"line shift: {opts.shift_machines:,} machine sections, one comment line added at the top")
+    shift, shift_db, shift_full_db = out / "shift.toml", out / "shift.duckdb", out / "shift-full.duckdb"
+    res["sizes"]["shift"] = generate.write(shift, opts.shift_machines, SHIFT_MODELS, SHIFT_FRAMEWORKS, opts.seed)
+    res["sizes"]["shift"]["path"] = os.path.relpath(shift, ROOT) if str(shift).startswith(str(ROOT)) else str(shift)
+    _unlink(shift_db, shift_full_db)
+    runner.run([PY, str(CLI), "ingest", str(shift), "--db", str(shift_db), "--quiet"], out)
+    shift.write_text("# one comment line added at the top\n" + shift.read_text(encoding="utf-8"), encoding="utf-8")
+    shift_cmd = [PY, str(CLI), "ingest", str(shift), "--db", str(shift_db), "--quiet"]
+    m["line_shift_incremental"] = _summary([runner.run(shift_cmd, out, sample_tree=True)], shift_cmd)
+    shift_full_cmd = [PY, str(CLI), "ingest", str(shift), "--db", str(shift_full_db), "--quiet"]
+    m["line_shift_full"] = _summary([runner.run(shift_full_cmd, out, sample_tree=True)], shift_full_cmd)
+    res["shift_contents"] = compare_warehouses(shift_db, shift_full_db)
+    _unlink(shift, shift_db, shift_full_db)
+
+    # 4 (cont.): memory for a huge file, split into machine sections, and with a top-level key
+    # before its first machine (issue 9: 4.86 GB and 114 s read in one piece, 0.94 GB and 34 s split)
+    if opts.huge:
+        huge, huge_db = out / "huge.toml", out / "huge.duckdb"
+        _say(opts, f"huge file: {opts.machines * HUGE_FACTOR} machines, splittable, then with a top-level key")
+        res["sizes"]["huge"] = generate.write(huge, opts.machines * HUGE_FACTOR, opts.models, opts.frameworks,
+                                              opts.seed)
+        res["sizes"]["huge"]["path"] = os.path.relpath(huge, ROOT) if str(huge).startswith(str(ROOT)) else str(huge)
+        huge_cmd = [PY, str(CLI), "ingest", str(huge), "--db", str(huge_db), "--quiet"]
+        _unlink(huge_db)
+        m["huge_splittable"] = _summary([runner.run(huge_cmd, out, sample_tree=True)], huge_cmd)
+        with open(huge, "r+", encoding="utf-8") as fh:  # the same data, a top-level key first
+            text = fh.read()
+            fh.seek(0)
+            fh.write('title = "synthetic results"\n' + text)
+        del text
+        _unlink(huge_db)
+        m["huge_top_level_key"] = _summary([runner.run(huge_cmd, out, sample_tree=True)], huge_cmd)
+        _unlink(huge, huge_db)
 
     # 6: start-up on the seed, against the bare minimum
     _say(opts, "start-up on the seed")
@@ -771,6 +814,19 @@ def targets(res: dict) -> list[dict]:
              f"{_fmt_ratio(_ratio(m['stale_reason']['cold_s'], full))} (cold)")
     match = res["contents"]["match"]
     add("incremental re-ingest ≤ 0.2 × full ingest", _ratio(m["incremental_reingest"]["wall_s"], full), 0.2)
+    if "line_shift_incremental" in m:
+        shift_match = res["shift_contents"]["match"]
+        add("incremental re-ingest after a line shift ≤ 1.0 × a full rebuild of the shifted file",
+            _ratio(m["line_shift_incremental"]["wall_s"], m["line_shift_full"]["wall_s"]), 1.0,
+            note="same rows as the full rebuild: " + ("yes" if shift_match else "NO"))
+    if "huge_top_level_key" in m:
+        def peak(d):
+            return max(d["peak_rss_bytes"] or 0, d["peak_child_rss_bytes"] or 0) or None
+        hs, hk = m["huge_splittable"], m["huge_top_level_key"]
+        add("huge file with a top-level key first: peak memory ≤ 1.2 × the same data splittable",
+            _ratio(peak(hk), peak(hs)), 1.2,
+            note=f"largest process {_mb(peak(hk))} MB against {_mb(peak(hs))} MB; wall "
+                 f"{_fmt_ratio(_ratio(hk['wall_s'], hs['wall_s']))}")
     rows.append({"target": "incremental re-ingest gives the same contents as a full rebuild",
                  "measured": "same" if match else "different", "limit": None, "goal": None, "met": match,
                  "note": "" if match else "tables differing: " + ", ".join(
@@ -896,6 +952,24 @@ def markdown(res: dict) -> str:
         f"{big['machines']}, another section before each sample ({changes}); {n(m['incremental_reingest'])}; "
         f"same rows as a full rebuild, timestamps aside: {match}")
     row("full rebuild of the edited file", bl, m["full_rebuild_edited"], "into a new file, for the comparison")
+    if "line_shift_incremental" in m:
+        sh = res["sizes"]["shift"]
+        sl_ = _runs_label(sh["runs"])
+        same = "**yes**" if res["shift_contents"]["match"] else "**NO**"
+        row("incremental re-ingest after a line shift", sl_, m["line_shift_incremental"],
+            f"another file: {sh['machines']:,} machine sections × {sh['models']} models × {SHIFT_FRAMEWORKS} entries "
+            f"({sh['bytes'] / 1e6:.1f} MB); one comment line added at its top, so every section moved and none "
+            f"changed; `cli.py ingest FILE --db X --quiet`; same rows as a full rebuild: {same}")
+        row("full rebuild of the shifted file", sl_, m["line_shift_full"], "into a new file, for the comparison")
+    if "huge_top_level_key" in m:
+        hg = res["sizes"]["huge"]
+        hl = _runs_label(hg["runs"])
+        row("huge file, splittable", hl, m["huge_splittable"],
+            f"another file: {hg['machines']:,} machines ({hg['bytes'] / 1e6:.0f} MB), `cli.py ingest FILE --db X "
+            f"--quiet`; sum of RSS over the process tree, sampled: ≈ {_mb(m['huge_splittable']['tree_sum_rss_bytes'])} MB")
+        row("huge file, a top-level key first", hl, m["huge_top_level_key"],
+            "the same file with `title = \"...\"` as its first line (before the first machine); sum of RSS over "
+            f"the process tree, sampled: ≈ {_mb(m['huge_top_level_key']['tree_sum_rss_bytes'])} MB")
     for key, size in (("report_small", sl), ("report_big", bl)):
         d = m[key]
         row("report", size, d, d.get("note") or f"`cli.py report --db X --no-refresh --output /dev/null`; {n(d)}")

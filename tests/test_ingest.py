@@ -138,7 +138,7 @@ GOOD_ENTRY = '[[m.models.frameworks]]\nname = "T"\nversion = "1"\n'
 
 BAD = {
     "syntax": ('[m]\nname = "M"\nforward = \n',
-               ["bad.toml:3:11: TOML syntax error: Invalid value; expected valid TOML (see https://toml.io)"]),
+               ["bad.toml:3:11: m.forward: TOML syntax error: Invalid value; expected valid TOML (see https://toml.io)"]),
     "missing_machine_name": ('[m]\ntype = "GPU"\n',
                              ["bad.toml:1:1: m: missing required key 'name'; expected name = a string such as \"Nvidia Titan X\""]),
     "missing_version": (GOOD_MACHINE + '[[m.models.frameworks]]\nname = "T"\nforward = 1\n',
