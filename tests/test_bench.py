@@ -92,11 +92,12 @@ def test_markdown_has_every_row(smoke):
 
 def test_the_site_case(smoke):
     res, _, _ = smoke
-    for key, runs, charts, most in (("site_small", 12, 8, 4), ("site_big", 24, 16, 6)):
+    for key, runs, charts, most in (("site_small", 12, 8, 4), ("site_big", 24, 16, 4)):
         site = res["measurements"][key]
         assert site["runs"] == runs and site["pages"] == 8  # index, 3 models, 4 summary pages
         assert site["charts"] == charts  # per model and machine the times and memory; per machine a summary
-        # 4 stacks a model; the library-effect chart of the second machine has 6 pairs
+        # 4 stacks a model; the library-effect chart pairs a version with two library sets in the same
+        # precision only (issue 11's keys), at most 4 pairs here
         assert site["most_bars"] == most and 0 < site["largest_page_bytes"] < site["site_bytes"]
 
 
