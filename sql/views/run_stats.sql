@@ -1,0 +1,77 @@
+-- Summary statistics of a run's raw samples per metric: n, median with its 95% interval, mean, spread.
+-- One row per run and metric (forward_ms, backward_ms, total_ms) that has samples (view run_samples);
+-- all values in milliseconds per minibatch. Columns:
+--   run_id, metric, n (samples), median_ms, mean_ms, stddev_ms (sample standard deviation, n - 1;
+--   NULL for one sample), min_ms, max_ms, q1_ms, q3_ms (quartiles by linear interpolation between
+--   order statistics: numpy's default, DuckDB's quantile_cont), iqr_ms (q3 - q1);
+--   median_ci_low_ms, median_ci_high_ms: a distribution-free confidence interval of the median from
+--   order statistics: [x(k), x(n+1-k)] with k the largest rank such that P(B <= k-1) <= 0.025 for
+--   B ~ Binomial(n, 1/2), so the interval covers the median with probability at least 95%;
+--   median_ci_coverage: that probability exactly, 1 - 2 P(B <= k-1). NULL for fewer than 6 samples
+--   (even x(1) to x(n) covers less than 95%: 1 - 2^(1-n)).
+-- The binomial probabilities are summed from log C(n, j) = sum of ln((n-i+1)/i), i = 1..j, by window
+-- sums over the ranks, so the view needs no special functions and runs on any engine.
+WITH ranked AS (
+    SELECT run_id, metric, value_ms,
+           row_number() OVER (PARTITION BY run_id, metric ORDER BY value_ms, iteration) AS r,
+           count(*) OVER (PARTITION BY run_id, metric) AS n
+    FROM run_samples
+),
+binomial AS (
+    -- log_choose: ln C(n, r); pmf: P(B = r)
+    SELECT run_id, metric, value_ms, r, n,
+           exp(sum(ln(CAST(n - r + 1 AS DOUBLE) / r)) OVER (
+                   PARTITION BY run_id, metric ORDER BY r ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+               - n * ln(2.0)) AS pmf
+    FROM ranked
+),
+cumulative AS (
+    -- below: P(B <= r - 1) = P(B = 0) + P(B = 1) + ... + P(B = r - 1)
+    SELECT run_id, metric, value_ms, r, n,
+           exp(-n * ln(2.0)) + coalesce(sum(pmf) OVER (
+               PARTITION BY run_id, metric ORDER BY r ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+               AS below
+    FROM binomial
+),
+ranks AS (
+    SELECT run_id, metric, value_ms, r, n, below,
+           max(CASE WHEN below <= 0.025 THEN r END) OVER (PARTITION BY run_id, metric) AS k,
+           floor((n - 1) * 0.25) + 1 AS q1_rank, (n - 1) * 0.25 - floor((n - 1) * 0.25) AS q1_frac,
+           floor((n - 1) * 0.5) + 1 AS q2_rank, (n - 1) * 0.5 - floor((n - 1) * 0.5) AS q2_frac,
+           floor((n - 1) * 0.75) + 1 AS q3_rank, (n - 1) * 0.75 - floor((n - 1) * 0.75) AS q3_frac
+    FROM cumulative
+),
+summary AS (
+    SELECT run_id, metric,
+           max(n) AS n,
+           avg(value_ms) AS mean_ms,
+           stddev_samp(value_ms) AS stddev_ms,
+           min(value_ms) AS min_ms,
+           max(value_ms) AS max_ms,
+           max(CASE WHEN r = q1_rank THEN value_ms END) AS q1_lo, max(CASE WHEN r = q1_rank + 1 THEN value_ms END) AS q1_hi,
+           max(q1_frac) AS q1_frac,
+           max(CASE WHEN r = q2_rank THEN value_ms END) AS q2_lo, max(CASE WHEN r = q2_rank + 1 THEN value_ms END) AS q2_hi,
+           max(q2_frac) AS q2_frac,
+           max(CASE WHEN r = q3_rank THEN value_ms END) AS q3_lo, max(CASE WHEN r = q3_rank + 1 THEN value_ms END) AS q3_hi,
+           max(q3_frac) AS q3_frac,
+           max(CASE WHEN r = k THEN value_ms END) AS median_ci_low_ms,
+           max(CASE WHEN r = n + 1 - k THEN value_ms END) AS median_ci_high_ms,
+           max(CASE WHEN r = k THEN 1 - 2 * below END) AS median_ci_coverage
+    FROM ranks
+    GROUP BY run_id, metric
+)
+SELECT run_id,
+       metric,
+       n,
+       q2_lo + q2_frac * (coalesce(q2_hi, q2_lo) - q2_lo) AS median_ms,
+       mean_ms,
+       stddev_ms,
+       min_ms,
+       max_ms,
+       q1_lo + q1_frac * (coalesce(q1_hi, q1_lo) - q1_lo) AS q1_ms,
+       q3_lo + q3_frac * (coalesce(q3_hi, q3_lo) - q3_lo) AS q3_ms,
+       (q3_lo + q3_frac * (coalesce(q3_hi, q3_lo) - q3_lo)) - (q1_lo + q1_frac * (coalesce(q1_hi, q1_lo) - q1_lo)) AS iqr_ms,
+       median_ci_low_ms,
+       median_ci_high_ms,
+       median_ci_coverage
+FROM summary
