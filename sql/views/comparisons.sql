@@ -91,9 +91,11 @@ rank_sums AS (
 tested AS (
     SELECT s.*,
            r.contender_rank_sum - s.contender_n * (s.contender_n + 1) / 2.0 AS u,
-           sqrt(s.baseline_n * s.contender_n / 12.0
+           -- in doubles: Spark would keep decimal literals' fixed scale (and lose digits)
+           sqrt(CAST(s.baseline_n * s.contender_n AS DOUBLE) / 12
                 * ((s.baseline_n + s.contender_n + 1)
-                   - r.tie_term / ((s.baseline_n + s.contender_n) * (s.baseline_n + s.contender_n - 1.0))))
+                   - CAST(r.tie_term AS DOUBLE)
+                     / (CAST(s.baseline_n + s.contender_n AS DOUBLE) * (s.baseline_n + s.contender_n - 1))))
                AS u_sigma,
            s.contender_value / s.baseline_value AS ratio,
            s.contender_ci_low / s.baseline_ci_high AS ratio_low,
