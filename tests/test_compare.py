@@ -319,3 +319,21 @@ def test_selectors_across_machines_and_versions(project):
     got = rows("w.duckdb", "select baseline_stack, contender_stack, mark from compare('version=2.13', 'version=2.14', metric_name := 'forward_ms')")
     assert got == [{"baseline_stack": "Torch 2.13 (fp32)", "contender_stack": "Torch 2.14 (fp32)", "mark": "-"},
                    {"baseline_stack": "Torch 2.13 (fp32)", "contender_stack": None, "mark": "!"}]
+
+
+def test_report_baseline_and_compare_agree(project):
+    data = ROOT / "tests" / "data" / "compare_main.toml"
+    Path("main.toml").write_text(data.read_text())
+    build_warehouse(["main.toml"], "w.duckdb")
+    text = cli("report", "--db", "w.duckdb", "--no-refresh", "--baseline", "JAX").stdout
+    doc = json.loads(cli("compare", "framework=jax", "framework=torch", "--db", "w.duckdb", "--no-refresh",
+                         "--format", "json").stdout)
+    assert len(doc["rows"]) == 4
+    for r in doc["rows"]:
+        # the Torch row of this model's table in the report: speedup = 1 / ratio, the same mark
+        section = text.split(f"### {r['model']} (")[1].split("###")[0]
+        line = next(x for x in section.splitlines() if "| Torch 2.5.1 (fp32) |" in x)
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[6] == f"{1 / r['ratio']:.2f}", (r["model"], cells)
+        assert cells[7] == r["mark"].strip()
+    assert "as `dlbench compare` (the same SQL) says it" in text
