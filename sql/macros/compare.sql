@@ -16,57 +16,58 @@
 -- instead of machine_id and machine_key, and baseline_source, contender_source.
 -- Use: SELECT * FROM compare('framework=jax', 'framework=torch') ORDER BY ratio DESC;
 CREATE MACRO compare(baseline, contender, metric_name := 'total_ms', factor := 1.10, alpha := 0.01) AS TABLE
-WITH terms AS (
-    SELECT t.side,
-           lower(trim(split_part(t.term, '=', 1))) AS key,
-           lower(trim(substr(t.term, strpos(t.term, '=') + 1))) AS value
-    FROM (SELECT 'baseline' AS side, unnest(string_split(baseline, ',')) AS term
+WITH wanted AS (
+    -- each selector's value per key (NULL: not named), lower case; a selector without any
+    -- key=value term picks nothing
+    SELECT s.side, contains(s.sel, '=') AS any_term,
+           nullif(trim(regexp_extract(s.sel, ',\s*framework\s*=([^,]*)', 1)), '') AS framework,
+           nullif(trim(regexp_extract(s.sel, ',\s*version\s*=([^,]*)', 1)), '') AS version,
+           nullif(trim(regexp_extract(s.sel, ',\s*libraries\s*=([^,]*)', 1)), '') AS libraries,
+           nullif(trim(regexp_extract(s.sel, ',\s*precision\s*=([^,]*)', 1)), '') AS precision,
+           nullif(trim(regexp_extract(s.sel, ',\s*machine\s*=([^,]*)', 1)), '') AS machine,
+           nullif(trim(regexp_extract(s.sel, ',\s*model\s*=([^,]*)', 1)), '') AS model,
+           nullif(trim(regexp_extract(s.sel, ',\s*source\s*=([^,]*)', 1)), '') AS source,
+           nullif(trim(regexp_extract(s.sel, ',\s*stack\s*=([^,]*)', 1)), '') AS stack
+    FROM (SELECT 'baseline' AS side, ',' || lower(baseline) AS sel
           UNION ALL
-          SELECT 'contender' AS side, unnest(string_split(contender, ',')) AS term) AS t
-    WHERE trim(t.term) <> ''
+          SELECT 'contender' AS side, ',' || lower(contender) AS sel) AS s
 ),
 named AS (
-    SELECT coalesce(bool_or(n.key = 'machine'), false) AS machine,
-           coalesce(bool_or(n.key = 'precision'), false) AS precision,
-           coalesce(bool_or(n.key IN ('framework', 'version', 'libraries', 'stack')), false) AS stack
-    FROM terms AS n
-),
-judged AS (
-    SELECT r.run_id, t.side,
-           CASE t.key WHEN 'framework' THEN lower(r.framework) = t.value OR lower(r.framework) LIKE replace(t.value, '*', '%')
-                      WHEN 'version' THEN lower(r.framework_version) = t.value
-                                          OR lower(r.framework_version) LIKE replace(t.value, '*', '%')
-                      WHEN 'libraries' THEN lower(coalesce(r.libraries, 'none')) = t.value
-                                            OR lower(coalesce(r.libraries, 'none')) LIKE replace(t.value, '*', '%')
-                      WHEN 'precision' THEN lower(coalesce(r.precision, 'none')) = t.value
-                                            OR lower(coalesce(r.precision, 'none')) LIKE replace(t.value, '*', '%')
-                      WHEN 'machine' THEN lower(r.machine_key) = t.value OR lower(r.machine) = t.value
-                                          OR lower(r.machine_key) LIKE replace(t.value, '*', '%')
-                      WHEN 'model' THEN lower(r.model) = t.value
-                                        OR r.model_key = regexp_replace(t.value, '[^0-9a-z]+', '', 'g')
-                                        OR lower(r.model) LIKE replace(t.value, '*', '%')
-                      WHEN 'source' THEN lower(r.source) = t.value OR lower(r.source) LIKE replace(t.value, '*', '%')
-                      WHEN 'stack' THEN lower(r.stack) = t.value OR lower(r.stack) LIKE replace(t.value, '*', '%')
-                      ELSE false END AS holds
-    FROM results AS r
-    CROSS JOIN terms AS t
+    SELECT bool_or(w.machine IS NOT NULL) AS machine,
+           bool_or(w.precision IS NOT NULL) AS precision,
+           bool_or(w.framework IS NOT NULL OR w.version IS NOT NULL OR w.libraries IS NOT NULL
+                   OR w.stack IS NOT NULL) AS stack
+    FROM wanted AS w
 ),
 chosen AS (
-    SELECT r.*, j.side
-    FROM (SELECT run_id, side FROM judged GROUP BY run_id, side HAVING bool_and(holds)) AS j
-    JOIN results AS r ON r.run_id = j.run_id
+    -- the picked runs with their matching keys: a dimension a selector names matches anything
+    SELECT r.*, w.side,
+           CASE WHEN n.machine THEN 0 ELSE r.machine_id END AS machine_match,
+           CASE WHEN n.precision THEN '' ELSE coalesce(r.precision, chr(0)) END AS precision_match,
+           CASE WHEN n.stack THEN ''
+                ELSE r.framework || chr(0) || r.framework_version || chr(0) || coalesce(r.libraries, chr(0)) END
+               AS stack_match
+    FROM results AS r
+    JOIN wanted AS w
+      ON w.any_term
+     AND (w.framework IS NULL OR lower(r.framework) = w.framework OR (contains(w.framework, '*') AND lower(r.framework) LIKE replace(w.framework, '*', '%')))
+     AND (w.version IS NULL OR lower(r.framework_version) = w.version OR (contains(w.version, '*') AND lower(r.framework_version) LIKE replace(w.version, '*', '%')))
+     AND (w.libraries IS NULL OR lower(coalesce(r.libraries, 'none')) = w.libraries OR (contains(w.libraries, '*') AND lower(coalesce(r.libraries, 'none')) LIKE replace(w.libraries, '*', '%')))
+     AND (w.precision IS NULL OR lower(coalesce(r.precision, 'none')) = w.precision OR (contains(w.precision, '*') AND lower(coalesce(r.precision, 'none')) LIKE replace(w.precision, '*', '%')))
+     AND ((w.machine IS NULL OR lower(r.machine_key) = w.machine OR (contains(w.machine, '*') AND lower(r.machine_key) LIKE replace(w.machine, '*', '%'))) OR lower(r.machine) = w.machine)
+     AND ((w.model IS NULL OR lower(r.model) = w.model OR (contains(w.model, '*') AND lower(r.model) LIKE replace(w.model, '*', '%'))) OR r.model_key = regexp_replace(w.model, '[^0-9a-z]+', '', 'g'))
+     AND (w.source IS NULL OR lower(r.source) = w.source OR (contains(w.source, '*') AND lower(r.source) LIKE replace(w.source, '*', '%')))
+     AND (w.stack IS NULL OR lower(r.stack) = w.stack OR (contains(w.stack, '*') AND lower(r.stack) LIKE replace(w.stack, '*', '%')))
+    CROSS JOIN named AS n
 ),
 pairs AS (
     SELECT b.run_id AS baseline_run_id, c.run_id AS contender_run_id, metric_name AS metric,
            CAST(factor AS DOUBLE) AS factor, CAST(alpha AS DOUBLE) AS alpha
     FROM chosen AS b
-    JOIN chosen AS c ON c.model_key = b.model_key AND c.run_id <> b.run_id
-    CROSS JOIN named AS n
-    WHERE b.side = 'baseline' AND c.side = 'contender'
-      AND (n.machine OR c.machine_id = b.machine_id)
-      AND (n.precision OR c.precision IS NOT DISTINCT FROM b.precision)
-      AND (n.stack OR (c.framework = b.framework AND c.framework_version = b.framework_version
-                       AND c.libraries IS NOT DISTINCT FROM b.libraries))
+    JOIN chosen AS c
+      ON c.model_key = b.model_key AND c.machine_match = b.machine_match
+     AND c.precision_match = b.precision_match AND c.stack_match = b.stack_match
+    WHERE b.side = 'baseline' AND c.side = 'contender' AND c.run_id <> b.run_id
 ),
 -- stats:begin (this block is the same text in sql/views/comparisons.sql and sql/macros/compare.sql;
 -- tests/test_compare.py checks that). It reads `pairs` (baseline_run_id, contender_run_id, metric,
@@ -104,19 +105,28 @@ pooled AS (
     JOIN run_samples AS s ON s.run_id = p.contender_run_id AND s.metric = p.metric
     WHERE p.baseline_n >= 2 AND p.contender_n >= 2
 ),
-ranked AS (
-    -- low_rank: 1-based rank in the pooled list; tied: how many pooled samples have this value
-    SELECT o.baseline_run_id, o.contender_run_id, o.metric, o.is_contender,
-           rank() OVER (PARTITION BY o.baseline_run_id, o.contender_run_id, o.metric ORDER BY o.value_ms) AS low_rank,
-           count(*) OVER (PARTITION BY o.baseline_run_id, o.contender_run_id, o.metric, o.value_ms) AS tied
+tallied AS (
+    -- per distinct value of the pooled list: how many samples have it (tied), how many are the contender's
+    SELECT o.baseline_run_id, o.contender_run_id, o.metric, o.value_ms,
+           count(*) AS tied, sum(o.is_contender) AS contender_tied
     FROM pooled AS o
+    GROUP BY o.baseline_run_id, o.contender_run_id, o.metric, o.value_ms
+),
+ranked AS (
+    -- below: how many pooled samples are smaller; a value's tied samples take ranks below + 1 to
+    -- below + tied, on average below + (tied + 1) / 2
+    SELECT t.baseline_run_id, t.contender_run_id, t.metric, t.tied, t.contender_tied,
+           coalesce(sum(t.tied) OVER (PARTITION BY t.baseline_run_id, t.contender_run_id, t.metric
+                                      ORDER BY t.value_ms ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+               AS below
+    FROM tallied AS t
 ),
 rank_sums AS (
     -- contender_rank_sum: the contender's ranks, ties given their average rank;
-    -- tie_term: sum over groups of tied values of t^3 - t (each of a group's t rows adds t^2 - 1)
+    -- tie_term: sum over groups of tied values of t^3 - t
     SELECT k.baseline_run_id, k.contender_run_id, k.metric,
-           sum(CASE WHEN k.is_contender = 1 THEN k.low_rank + (k.tied - 1) / 2.0 END) AS contender_rank_sum,
-           sum(k.tied * k.tied - 1) AS tie_term
+           sum(k.contender_tied * (k.below + (k.tied + 1) / 2.0)) AS contender_rank_sum,
+           sum(k.tied * k.tied * k.tied - k.tied) AS tie_term
     FROM ranked AS k
     GROUP BY k.baseline_run_id, k.contender_run_id, k.metric
 ),

@@ -72,19 +72,28 @@ pooled AS (
     JOIN run_samples AS s ON s.run_id = p.contender_run_id AND s.metric = p.metric
     WHERE p.baseline_n >= 2 AND p.contender_n >= 2
 ),
-ranked AS (
-    -- low_rank: 1-based rank in the pooled list; tied: how many pooled samples have this value
-    SELECT o.baseline_run_id, o.contender_run_id, o.metric, o.is_contender,
-           rank() OVER (PARTITION BY o.baseline_run_id, o.contender_run_id, o.metric ORDER BY o.value_ms) AS low_rank,
-           count(*) OVER (PARTITION BY o.baseline_run_id, o.contender_run_id, o.metric, o.value_ms) AS tied
+tallied AS (
+    -- per distinct value of the pooled list: how many samples have it (tied), how many are the contender's
+    SELECT o.baseline_run_id, o.contender_run_id, o.metric, o.value_ms,
+           count(*) AS tied, sum(o.is_contender) AS contender_tied
     FROM pooled AS o
+    GROUP BY o.baseline_run_id, o.contender_run_id, o.metric, o.value_ms
+),
+ranked AS (
+    -- below: how many pooled samples are smaller; a value's tied samples take ranks below + 1 to
+    -- below + tied, on average below + (tied + 1) / 2
+    SELECT t.baseline_run_id, t.contender_run_id, t.metric, t.tied, t.contender_tied,
+           coalesce(sum(t.tied) OVER (PARTITION BY t.baseline_run_id, t.contender_run_id, t.metric
+                                      ORDER BY t.value_ms ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+               AS below
+    FROM tallied AS t
 ),
 rank_sums AS (
     -- contender_rank_sum: the contender's ranks, ties given their average rank;
-    -- tie_term: sum over groups of tied values of t^3 - t (each of a group's t rows adds t^2 - 1)
+    -- tie_term: sum over groups of tied values of t^3 - t
     SELECT k.baseline_run_id, k.contender_run_id, k.metric,
-           sum(CASE WHEN k.is_contender = 1 THEN k.low_rank + (k.tied - 1) / 2.0 END) AS contender_rank_sum,
-           sum(k.tied * k.tied - 1) AS tie_term
+           sum(k.contender_tied * (k.below + (k.tied + 1) / 2.0)) AS contender_rank_sum,
+           sum(k.tied * k.tied * k.tied - k.tied) AS tie_term
     FROM ranked AS k
     GROUP BY k.baseline_run_id, k.contender_run_id, k.metric
 ),

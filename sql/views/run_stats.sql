@@ -10,55 +10,62 @@
 --   median_ci_coverage: that probability exactly, 1 - 2 P(B <= k-1). NULL for fewer than 6 samples
 --   (even x(1) to x(n) covers less than 95%: 1 - 2^(1-n)).
 -- The binomial probabilities are summed from log C(n, j) = sum of ln((n-i+1)/i), i = 1..j, by window
--- sums over the ranks, so the view needs no special functions and runs on any engine.
+-- sums over the ranks of each sample count in use (not per run), so the view needs no special
+-- functions and runs on any engine.
 WITH ranked AS (
     SELECT run_id, metric, value_ms,
            row_number() OVER (PARTITION BY run_id, metric ORDER BY value_ms, iteration) AS r,
            count(*) OVER (PARTITION BY run_id, metric) AS n
     FROM run_samples
 ),
+sizes AS (
+    -- the binomial tables depend on the sample count alone: (n, r), r = 1..n, once per n in use
+    SELECT DISTINCT n, r FROM ranked
+),
 binomial AS (
-    -- log_choose: ln C(n, r); pmf: P(B = r)
-    SELECT run_id, metric, value_ms, r, n,
+    -- pmf: P(B = r) = C(n, r) / 2^n
+    SELECT n, r,
            exp(sum(ln(CAST(n - r + 1 AS DOUBLE) / r)) OVER (
-                   PARTITION BY run_id, metric ORDER BY r ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                   PARTITION BY n ORDER BY r ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
                - n * ln(2.0)) AS pmf
-    FROM ranked
+    FROM sizes
 ),
 cumulative AS (
     -- below: P(B <= r - 1) = P(B = 0) + P(B = 1) + ... + P(B = r - 1)
-    SELECT run_id, metric, value_ms, r, n,
+    SELECT n, r,
            exp(-n * ln(2.0)) + coalesce(sum(pmf) OVER (
-               PARTITION BY run_id, metric ORDER BY r ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
-               AS below
+               PARTITION BY n ORDER BY r ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS below
     FROM binomial
 ),
-ranks AS (
-    SELECT run_id, metric, value_ms, r, n, below,
-           max(CASE WHEN below <= 0.025 THEN r END) OVER (PARTITION BY run_id, metric) AS k,
-           floor((n - 1) * 0.25) + 1 AS q1_rank, (n - 1) * 0.25 - floor((n - 1) * 0.25) AS q1_frac,
-           floor((n - 1) * 0.5) + 1 AS q2_rank, (n - 1) * 0.5 - floor((n - 1) * 0.5) AS q2_frac,
-           floor((n - 1) * 0.75) + 1 AS q3_rank, (n - 1) * 0.75 - floor((n - 1) * 0.75) AS q3_frac
-    FROM cumulative
+interval_ranks AS (
+    -- k per sample count, with the interval's exact coverage; no row when even k = 1 fails (n < 6)
+    SELECT c.n, c.r AS k, 1 - 2 * c.below AS coverage
+    FROM cumulative AS c
+    JOIN (SELECT n, max(CASE WHEN below <= 0.025 THEN r END) AS k FROM cumulative GROUP BY n) AS m
+      ON m.n = c.n AND m.k = c.r
 ),
 summary AS (
-    SELECT run_id, metric,
-           max(n) AS n,
-           avg(value_ms) AS mean_ms,
-           stddev_samp(value_ms) AS stddev_ms,
-           min(value_ms) AS min_ms,
-           max(value_ms) AS max_ms,
-           max(CASE WHEN r = q1_rank THEN value_ms END) AS q1_lo, max(CASE WHEN r = q1_rank + 1 THEN value_ms END) AS q1_hi,
-           max(q1_frac) AS q1_frac,
-           max(CASE WHEN r = q2_rank THEN value_ms END) AS q2_lo, max(CASE WHEN r = q2_rank + 1 THEN value_ms END) AS q2_hi,
-           max(q2_frac) AS q2_frac,
-           max(CASE WHEN r = q3_rank THEN value_ms END) AS q3_lo, max(CASE WHEN r = q3_rank + 1 THEN value_ms END) AS q3_hi,
-           max(q3_frac) AS q3_frac,
-           max(CASE WHEN r = k THEN value_ms END) AS median_ci_low_ms,
-           max(CASE WHEN r = n + 1 - k THEN value_ms END) AS median_ci_high_ms,
-           max(CASE WHEN r = k THEN 1 - 2 * below END) AS median_ci_coverage
-    FROM ranks
-    GROUP BY run_id, metric
+    SELECT x.run_id, x.metric,
+           max(x.n) AS n,
+           avg(x.value_ms) AS mean_ms,
+           stddev_samp(x.value_ms) AS stddev_ms,
+           min(x.value_ms) AS min_ms,
+           max(x.value_ms) AS max_ms,
+           max(CASE WHEN x.r = floor((x.n - 1) * 0.25) + 1 THEN x.value_ms END) AS q1_lo,
+           max(CASE WHEN x.r = floor((x.n - 1) * 0.25) + 2 THEN x.value_ms END) AS q1_hi,
+           max((x.n - 1) * 0.25 - floor((x.n - 1) * 0.25)) AS q1_frac,
+           max(CASE WHEN x.r = floor((x.n - 1) * 0.5) + 1 THEN x.value_ms END) AS q2_lo,
+           max(CASE WHEN x.r = floor((x.n - 1) * 0.5) + 2 THEN x.value_ms END) AS q2_hi,
+           max((x.n - 1) * 0.5 - floor((x.n - 1) * 0.5)) AS q2_frac,
+           max(CASE WHEN x.r = floor((x.n - 1) * 0.75) + 1 THEN x.value_ms END) AS q3_lo,
+           max(CASE WHEN x.r = floor((x.n - 1) * 0.75) + 2 THEN x.value_ms END) AS q3_hi,
+           max((x.n - 1) * 0.75 - floor((x.n - 1) * 0.75)) AS q3_frac,
+           max(CASE WHEN x.r = i.k THEN x.value_ms END) AS median_ci_low_ms,
+           max(CASE WHEN x.r = x.n + 1 - i.k THEN x.value_ms END) AS median_ci_high_ms,
+           max(i.coverage) AS median_ci_coverage
+    FROM ranked AS x
+    LEFT JOIN interval_ranks AS i ON i.n = x.n
+    GROUP BY x.run_id, x.metric
 )
 SELECT run_id,
        metric,
