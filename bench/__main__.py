@@ -1,6 +1,7 @@
 """python -m bench: measure dlbench's ingest, refresh, views, report and start-up.
 
     python -m bench                      # 100 x 50 x 20 = 100,000 runs, 10,000 for the small size
+    python -m bench --only compare       # the dlbench compare case alone, its section of RESULTS.md
     python -m bench --machines 2 --small-machines 1 --models 3 --frameworks 4 --skip-slow \\
         --out /tmp/b --results /tmp/b/RESULTS.md      # a smoke run
 
@@ -50,6 +51,8 @@ def parse(argv=None) -> harness.Options:
                    help="runs inserted by the by-hand approach before scaling (default 2000)")
     p.add_argument("--skip-slow", action="store_true", help="one sample of everything (for smoke tests)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr, no table on stdout")
+    p.add_argument("--only", choices=["compare"], default=None,
+                   help="run one case alone: compare (its section of --results is replaced, the rest kept)")
     a = p.parse_args(argv)
     shown = "python -m bench" + (" " + shlex.join(sys.argv[1:] if argv is None else list(argv))
                                  if (sys.argv[1:] if argv is None else argv) else "")
@@ -59,11 +62,13 @@ def parse(argv=None) -> harness.Options:
         seed=a.seed, out=a.out, json_path=a.json or a.out / "results.json", results=a.results,
         repeats=1 if one else a.repeats, big_repeats=1 if one else a.big_repeats,
         view_repeats=1 if one else a.view_repeats, once_above=a.once_above, slice_runs=a.slice_runs,
-        command=shown, progress=not a.quiet)
+        command=shown, progress=not a.quiet, only=a.only)
 
 
 def main(argv=None) -> int:
     opts = parse(argv)
+    if opts.only == "compare":
+        return compare_only(opts)
     try:
         res = harness.run(opts)
     except harness.MeasurementFailed as e:
@@ -77,6 +82,24 @@ def main(argv=None) -> int:
         opts.results.write_text(text, encoding="utf-8")
     if opts.progress:
         print(text)
+    return 0
+
+
+def compare_only(opts: harness.Options) -> int:
+    try:
+        res = harness.run_compare_only(opts)
+    except harness.MeasurementFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    path = opts.json_path.with_name("compare.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if opts.results is not None:
+        old = opts.results.read_text(encoding="utf-8") if opts.results.exists() else ""
+        opts.results.parent.mkdir(parents=True, exist_ok=True)
+        opts.results.write_text(harness.merge_compare_section(old, res), encoding="utf-8")
+    if opts.progress:
+        print(harness.compare_markdown(res["compare"]))
     return 0
 
 

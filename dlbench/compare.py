@@ -31,12 +31,13 @@ FORMATS = ("markdown", "csv", "json")
 MARK_ORDER = "+!~x -"
 
 LEGEND = {
-    "+": "slower: ratio above the factor and p < alpha (a regression; `--fail-on regression` fails on it)",
-    "-": "faster: ratio below 1 / factor and p < alpha",
-    "~": "beyond the factor but not significant (p >= alpha), or not testable (no samples, too few samples)",
-    " ": "within the factor: no change worth reporting",
+    "+": "slower: ratio above {factor} and p < {alpha} (a regression: `--fail-on regression` fails on it)",
+    "-": "faster: ratio below 1/{factor} and p < {alpha}",
+    "~": "beyond {factor}x either way but not significant (p >= {alpha}), or not testable (no samples, "
+         "too few samples)",
+    " ": "within {factor}x: no change worth reporting",
     "x": "not comparable: the baseline did not measure this",
-    "!": "the contender failed: it did not run the model or did not measure this, where the baseline did",
+    "!": "failed in the contender: it did not run the model or did not measure this, where the baseline did",
 }
 
 # the rows' columns, as the compare(...) macro returns them
@@ -47,6 +48,7 @@ _ID_COLUMNS = {
     "ingest_warnings": ["source_id"],
 }
 _SHARED = {"machines": "machine_id", "devices": "machine_id", "frameworks": "framework_id"}
+MACRO_READS = ("results", "run_samples", "run_stats")  # the views sql/macros/compare.sql uses
 _SHIFT = 1 << 52  # ids are 52-bit hashes: the contender's copy of a table adds this to its ids
 
 
@@ -212,7 +214,7 @@ def legend(factor: float, alpha: float) -> str:
     lines = ["Marks (as asv compare):\n"]
     for mark, text in LEGEND.items():
         shown = "` `" if mark == " " else f"`{mark}`"
-        lines.append(f"- {shown} {text.replace('the factor', f'the factor ({factor:g})').replace('p < alpha', f'p < {alpha:g}')}")
+        lines.append(f"- {shown} {text.format(factor=f'{factor:g}', alpha=f'{alpha:g}')}")
     lines.append("\nratio: contender / baseline; interval: the contender's 95% median interval over the "
                  "baseline's (order statistics, at least 90% together; — with fewer than 6 samples a side); "
                  "p: two-sided Mann-Whitney U test, normal approximation with tie and continuity corrections "
@@ -364,10 +366,10 @@ def _two_states(b: Side, c: Side, tmp: Path):
                 "SELECT column_name FROM duckdb_columns() WHERE database_name = 'side_b' AND table_name = ? "
                 "ORDER BY column_index", [table]).fetchall()]
             con.execute(f'CREATE VIEW "{table}" AS ' + _union(table, cols))
-        for view in sqlfiles.views():
-            con.execute(f'CREATE VIEW "{view.name}" AS\n{view.body}')
-        for macro in sqlfiles.macros():
-            con.execute(macro.sql)
+        for view in sqlfiles.views():  # in dependency order; only what the compare macro reads
+            if view.name in MACRO_READS:
+                con.execute(f'CREATE VIEW "{view.name}" AS\n{view.body}')
+        con.execute(sqlfiles.read_sql("macros", "compare"))
     except BaseException:
         con.close()
         raise

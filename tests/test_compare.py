@@ -260,7 +260,8 @@ def test_markdown_output_has_the_legend_and_the_geomean(project):
     text = result.stdout
     for mark in "+-~x!":
         assert f"- `{mark}` " in text
-    assert "- ` ` within the factor (1.1)" in text
+    assert "- ` ` within 1.1x: no change worth reporting" in text
+    assert "- `+` slower: ratio above 1.1 and p < 0.01" in text
     assert "Geometric mean of the ratios" in text
     assert "| Torch 2.13 (fp32) | Torch 2.13 (fp32) |      4 |" in text
 
@@ -337,3 +338,16 @@ def test_report_baseline_and_compare_agree(project):
         assert cells[6] == f"{1 / r['ratio']:.2f}", (r["model"], cells)
         assert cells[7] == r["mark"].strip()
     assert "as `dlbench compare` (the same SQL) says it" in text
+
+
+def test_readme_example_is_what_compare_prints():
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("$ python3 cli.py compare tests/data/compare_main.toml")
+    block = readme[start:readme.index("```", start)]
+    command, shown = block.split("\n", 1)
+    from conftest import run_cli
+
+    proc = run_cli(*command.split()[3:], cwd=ROOT)
+    assert proc.returncode == 1
+    assert proc.stdout == shown
+    assert f"and on stderr `{proc.stderr.strip()}`, exit code 1" in readme
