@@ -72,38 +72,59 @@ pairs AS (
 -- stats:begin (this block is the same text in sql/views/comparisons.sql and sql/macros/compare.sql;
 -- tests/test_compare.py checks that). It reads `pairs` (baseline_run_id, contender_run_id, metric,
 -- factor, alpha) and the views results, run_stats and run_samples.
+sides AS (
+    -- each pair twice, once per run (is_contender 0: the baseline's), so that the run statistics and
+    -- samples are read once for both sides
+    SELECT p.baseline_run_id, p.contender_run_id, p.metric, 0 AS is_contender, p.baseline_run_id AS run_id
+    FROM pairs AS p
+    UNION ALL
+    SELECT p.baseline_run_id, p.contender_run_id, p.metric, 1 AS is_contender, p.contender_run_id AS run_id
+    FROM pairs AS p
+),
+side_stats AS (
+    SELECT d.baseline_run_id, d.contender_run_id, d.metric,
+           max(CASE WHEN d.is_contender = 0 THEN st.n END) AS baseline_n,
+           max(CASE WHEN d.is_contender = 1 THEN st.n END) AS contender_n,
+           max(CASE WHEN d.is_contender = 0 THEN st.median_ms END) AS baseline_median,
+           max(CASE WHEN d.is_contender = 1 THEN st.median_ms END) AS contender_median,
+           max(CASE WHEN d.is_contender = 0 THEN st.median_ci_low_ms END) AS baseline_ci_low,
+           max(CASE WHEN d.is_contender = 0 THEN st.median_ci_high_ms END) AS baseline_ci_high,
+           max(CASE WHEN d.is_contender = 1 THEN st.median_ci_low_ms END) AS contender_ci_low,
+           max(CASE WHEN d.is_contender = 1 THEN st.median_ci_high_ms END) AS contender_ci_high
+    FROM sides AS d
+    LEFT JOIN run_stats AS st ON st.run_id = d.run_id AND st.metric = d.metric
+    GROUP BY d.baseline_run_id, d.contender_run_id, d.metric
+),
 sided AS (
     SELECT p.baseline_run_id, p.contender_run_id, p.metric, p.factor, p.alpha,
            b.machine_id AS baseline_machine_id, b.stack AS baseline_stack,
            c.machine_id AS contender_machine_id, c.stack AS contender_stack,
-           bs.n AS baseline_n, cs.n AS contender_n,
-           bs.median_ci_low_ms AS baseline_ci_low, bs.median_ci_high_ms AS baseline_ci_high,
-           cs.median_ci_low_ms AS contender_ci_low, cs.median_ci_high_ms AS contender_ci_high,
-           coalesce(bs.median_ms, CASE p.metric WHEN 'forward_ms' THEN b.forward_ms
-                                                WHEN 'backward_ms' THEN b.backward_ms
-                                                WHEN 'total_ms' THEN b.total_ms
-                                                WHEN 'memory_bytes' THEN b.memory_bytes END) AS baseline_value,
-           coalesce(cs.median_ms, CASE p.metric WHEN 'forward_ms' THEN c.forward_ms
-                                                WHEN 'backward_ms' THEN c.backward_ms
-                                                WHEN 'total_ms' THEN c.total_ms
-                                                WHEN 'memory_bytes' THEN c.memory_bytes END) AS contender_value
+           st.baseline_n, st.contender_n,
+           st.baseline_ci_low, st.baseline_ci_high, st.contender_ci_low, st.contender_ci_high,
+           coalesce(st.baseline_median, CASE p.metric WHEN 'forward_ms' THEN b.forward_ms
+                                                      WHEN 'backward_ms' THEN b.backward_ms
+                                                      WHEN 'total_ms' THEN b.total_ms
+                                                      WHEN 'memory_bytes' THEN b.memory_bytes END) AS baseline_value,
+           coalesce(st.contender_median, CASE p.metric WHEN 'forward_ms' THEN c.forward_ms
+                                                       WHEN 'backward_ms' THEN c.backward_ms
+                                                       WHEN 'total_ms' THEN c.total_ms
+                                                       WHEN 'memory_bytes' THEN c.memory_bytes END) AS contender_value
     FROM pairs AS p
     JOIN results AS b ON b.run_id = p.baseline_run_id
     JOIN results AS c ON c.run_id = p.contender_run_id
-    LEFT JOIN run_stats AS bs ON bs.run_id = p.baseline_run_id AND bs.metric = p.metric
-    LEFT JOIN run_stats AS cs ON cs.run_id = p.contender_run_id AND cs.metric = p.metric
+    JOIN side_stats AS st
+      ON st.baseline_run_id = p.baseline_run_id AND st.contender_run_id = p.contender_run_id
+     AND st.metric = p.metric
 ),
 pooled AS (
     -- both runs' samples in one list, for the pairs that have at least 2 samples on each side
-    SELECT p.baseline_run_id, p.contender_run_id, p.metric, 0 AS is_contender, s.value_ms
-    FROM sided AS p
-    JOIN run_samples AS s ON s.run_id = p.baseline_run_id AND s.metric = p.metric
-    WHERE p.baseline_n >= 2 AND p.contender_n >= 2
-    UNION ALL
-    SELECT p.baseline_run_id, p.contender_run_id, p.metric, 1 AS is_contender, s.value_ms
-    FROM sided AS p
-    JOIN run_samples AS s ON s.run_id = p.contender_run_id AND s.metric = p.metric
-    WHERE p.baseline_n >= 2 AND p.contender_n >= 2
+    SELECT d.baseline_run_id, d.contender_run_id, d.metric, d.is_contender, s.value_ms
+    FROM sides AS d
+    JOIN side_stats AS st
+      ON st.baseline_run_id = d.baseline_run_id AND st.contender_run_id = d.contender_run_id
+     AND st.metric = d.metric
+    JOIN run_samples AS s ON s.run_id = d.run_id AND s.metric = d.metric
+    WHERE st.baseline_n >= 2 AND st.contender_n >= 2
 ),
 tallied AS (
     -- per distinct value of the pooled list: how many samples have it (tied), how many are the contender's
