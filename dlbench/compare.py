@@ -294,6 +294,12 @@ def compare(db: str, baseline: str, contender: str, metric: str = "total", facto
     with tempfile.TemporaryDirectory(prefix="dlbench-compare-") as tmp, \
             contextlib.closing(_two_states(b, c, Path(tmp))) as con:
         result.rows = _rows(con, "source=baseline:*", "source=contender:*", result)
+    for r in result.rows:  # back to each warehouse's own ids and paths
+        if r["contender_run_id"] is not None:
+            r["contender_run_id"] -= _SHIFT
+        for side in ("baseline", "contender"):
+            if r[f"{side}_source"]:
+                r[f"{side}_source"] = r[f"{side}_source"].split(":", 1)[1]
     return result
 
 

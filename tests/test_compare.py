@@ -351,3 +351,32 @@ def test_readme_example_is_what_compare_prints():
     assert proc.returncode == 1
     assert proc.stdout == shown
     assert f"and on stderr `{proc.stderr.strip()}`, exit code 1" in readme
+
+
+def test_bad_files_exit_2_and_leave_nothing(project):
+    Path("bad.toml").write_text('[box]\nname = 50\n')
+    Path("good.toml").write_text((ROOT / "tests" / "data" / "compare_main.toml").read_text())
+    result = cli("compare", "good.toml", "bad.toml")
+    assert result.exit_code == 2
+    assert "bad.toml:2:1: box.name: wrong type" in result.stderr
+    result = cli("compare", "good.toml", "benchmark.toml.txt")
+    assert result.exit_code == 2 and "is neither a selector" in result.stderr
+    Path("notes.txt").write_text("not a warehouse")
+    result = cli("compare", "notes.txt", "notes.txt")
+    assert result.exit_code == 2 and "notes.txt: not a dlbench warehouse" in result.stderr
+    assert sorted(p.name for p in project.iterdir()) == ["bad.toml", "benchmark.toml", "data", "good.toml",
+                                                         "notes.txt"]
+
+
+def test_two_warehouses_compare_like_their_files(project):
+    for name in ("main", "pr"):
+        Path(f"{name}.toml").write_text((ROOT / "tests" / "data" / f"compare_{name}.toml").read_text())
+        build_warehouse([f"{name}.toml"], f"{name}.duckdb")
+    files = json.loads(cli("compare", "main.toml", "pr.toml", "--format", "json").stdout)
+    dbs = json.loads(cli("compare", "main.duckdb", "pr.duckdb", "--format", "json").stdout)
+    assert files["rows"] == dbs["rows"] and len(files["rows"]) == 8
+    assert {r["baseline_source"] for r in dbs["rows"]} == {"main.toml"}
+    assert {r["contender_source"] for r in dbs["rows"]} == {"pr.toml", None}  # None: the '!' row
+    with closing(duckdb.connect("pr.duckdb", read_only=True)) as con:
+        ids = {i for (i,) in con.execute("select run_id from runs").fetchall()}
+    assert {r["contender_run_id"] for r in dbs["rows"]} - {None} <= ids
