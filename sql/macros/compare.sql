@@ -1,6 +1,6 @@
--- compare(baseline, contender [, metric_name := 'total_ms', factor := 1.10, alpha := 0.01]): the runs one
--- stack selector picks against the runs another picks, model by model, with the statistics of the
--- view `comparisons` (the same SQL: see stats:begin below).
+-- The runs one stack selector picks against those another picks, model by model: ratio, p-value, mark.
+-- compare(baseline, contender [, metric_name := 'total_ms', factor := 1.10, alpha := 0.01]), with the
+-- statistics of the view `comparisons` (the same SQL: see stats:begin below).
 -- A selector is 'key=value,key=value' (every term must hold; case-insensitive; * in a value is a
 -- wildcard): framework, version, libraries, precision (none: not given), machine (key or name),
 -- model (name or canonical key), source (the file as ingested), stack (as results.stack).
