@@ -92,7 +92,7 @@ side_stats AS (
            max(CASE WHEN d.is_contender = 1 THEN st.median_ci_low_ms END) AS contender_ci_low,
            max(CASE WHEN d.is_contender = 1 THEN st.median_ci_high_ms END) AS contender_ci_high
     FROM sides AS d
-    LEFT JOIN run_stats AS st ON st.run_id = d.run_id AND st.metric = d.metric
+    JOIN run_stats AS st ON st.run_id = d.run_id AND st.metric = d.metric  -- runs with samples only
     GROUP BY d.baseline_run_id, d.contender_run_id, d.metric
 ),
 sided AS (
@@ -112,7 +112,7 @@ sided AS (
     FROM pairs AS p
     JOIN results AS b ON b.run_id = p.baseline_run_id
     JOIN results AS c ON c.run_id = p.contender_run_id
-    JOIN side_stats AS st
+    LEFT JOIN side_stats AS st
       ON st.baseline_run_id = p.baseline_run_id AND st.contender_run_id = p.contender_run_id
      AND st.metric = p.metric
 ),
