@@ -20,7 +20,10 @@ WITH ranked AS (
 ),
 sizes AS (
     -- the binomial tables depend on the sample count alone: (n, r), r = 1..n, once per n in use
-    SELECT DISTINCT n, r FROM ranked
+    -- (the ranks taken from the iteration numbers, 1 to the most samples of any run)
+    SELECT c.n, i.r
+    FROM (SELECT DISTINCT count(*) AS n FROM run_samples GROUP BY run_id, metric) AS c
+    JOIN (SELECT DISTINCT iteration AS r FROM samples) AS i ON i.r <= c.n
 ),
 binomial AS (
     -- pmf: P(B = r) = C(n, r) / 2^n
