@@ -105,7 +105,7 @@ ranked AS (
     -- below + tied, on average below + (tied + 1) / 2
     SELECT t.baseline_run_id, t.contender_run_id, t.metric, t.tied, t.contender_tied,
            coalesce(sum(t.tied) OVER (PARTITION BY t.baseline_run_id, t.contender_run_id, t.metric
-                                      ORDER BY t.value_ms ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+                                      ORDER BY t.value_ms NULLS FIRST ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
                AS below
     FROM tallied AS t
 ),

@@ -11,10 +11,11 @@
 --   (even x(1) to x(n) covers less than 95%: 1 - 2^(1-n)).
 -- The binomial probabilities are summed from log C(n, j) = sum of ln((n-i+1)/i), i = 1..j, by window
 -- sums over the ranks of each sample count in use (not per run), so the view needs no special
--- functions and runs on any engine.
+-- functions and runs on any engine. The sort keys are never NULL; NULLS FIRST is said so that
+-- engines whose default differs (BigQuery) need no translation.
 WITH ranked AS (
     SELECT run_id, metric, value_ms,
-           row_number() OVER (PARTITION BY run_id, metric ORDER BY value_ms, iteration) AS r,
+           row_number() OVER (PARTITION BY run_id, metric ORDER BY value_ms NULLS FIRST, iteration NULLS FIRST) AS r,
            count(*) OVER (PARTITION BY run_id, metric) AS n
     FROM run_samples
 ),
@@ -29,7 +30,7 @@ binomial AS (
     -- pmf: P(B = r) = C(n, r) / 2^n
     SELECT n, r,
            exp(sum(ln(CAST(n - r + 1 AS DOUBLE) / r)) OVER (
-                   PARTITION BY n ORDER BY r ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                   PARTITION BY n ORDER BY r NULLS FIRST ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
                - n * ln(2.0)) AS pmf
     FROM sizes
 ),
@@ -37,7 +38,7 @@ cumulative AS (
     -- below: P(B <= r - 1) = P(B = 0) + P(B = 1) + ... + P(B = r - 1)
     SELECT n, r,
            exp(-n * ln(2.0)) + coalesce(sum(pmf) OVER (
-               PARTITION BY n ORDER BY r ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS below
+               PARTITION BY n ORDER BY r NULLS FIRST ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS below
     FROM binomial
 ),
 interval_ranks AS (
