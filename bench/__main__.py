@@ -1,6 +1,7 @@
 """python -m bench: measure dlbench's ingest, refresh, views, report and start-up.
 
     python -m bench                      # 100 x 50 x 20 = 100,000 runs, 10,000 for the small size
+    python -m bench --only compare       # the dlbench compare case alone, its section of RESULTS.md
     python -m bench --machines 2 --small-machines 1 --models 3 --frameworks 4 --skip-slow \\
         --out /tmp/b --results /tmp/b/RESULTS.md      # a smoke run
     python -m bench --only site          # the site case alone: its section, printed (RESULTS.md untouched)
@@ -26,7 +27,7 @@ def _count(text: str) -> int:
     return value
 
 
-def parse(argv=None) -> tuple[harness.Options, str | None]:
+def parse(argv=None) -> harness.Options:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--machines", type=_count, default=100, help="machines in the big file (default 100)")
@@ -40,9 +41,9 @@ def parse(argv=None) -> tuple[harness.Options, str | None]:
     p.add_argument("--json", type=Path, default=None, help="write every figure here (default <out>/results.json)")
     p.add_argument("--results", type=Path, default=None,
                    help="write the markdown tables here (default bench/RESULTS.md; with --only: nowhere)")
-    p.add_argument("--only", choices=["site"], default=None,
-                   help="run one case alone: site (`cli.py site` at both sizes); its figures go to stdout and "
-                        "<out>/site.json")
+    p.add_argument("--only", choices=["site", "compare"], default=None,
+                   help="run one case alone: site (`cli.py site` at both sizes; its figures go to stdout and "
+                        "<out>/site.json) or compare (its section of --results is replaced, the rest kept)")
     p.add_argument("--site-repeats", type=_count, default=3, help="samples of `cli.py site` at each size (default 3)")
     p.add_argument("--repeats", type=_count, default=5, help="samples of each quick command (default 5)")
     p.add_argument("--big-repeats", type=_count, default=3,
@@ -66,15 +67,18 @@ def parse(argv=None) -> tuple[harness.Options, str | None]:
     return harness.Options(
         machines=a.machines, models=a.models, frameworks=a.frameworks, small_machines=a.small_machines,
         seed=a.seed, out=a.out, json_path=a.json or a.out / ("site.json" if a.only else "results.json"),
-        results=a.results if a.results or a.only else harness.ROOT / "bench" / "RESULTS.md",
+        results=a.results or (None if a.only == "site" else harness.ROOT / "bench" / "RESULTS.md"),
         repeats=1 if one else a.repeats, big_repeats=1 if one else a.big_repeats,
         view_repeats=1 if one else a.view_repeats, once_above=a.once_above, slice_runs=a.slice_runs,
         site_repeats=1 if one else a.site_repeats, shift_machines=a.shift_machines, huge=not a.no_huge,
-        command=shown, progress=not a.quiet), a.only
+        command=shown, progress=not a.quiet, only=a.only)
 
 
 def main(argv=None) -> int:
-    opts, only = parse(argv)
+    opts = parse(argv)
+    only = opts.only
+    if only == "compare":
+        return compare_only(opts)
     try:
         res = harness.run_site_only(opts) if only == "site" else harness.run(opts)
     except harness.MeasurementFailed as e:
@@ -88,6 +92,24 @@ def main(argv=None) -> int:
         opts.results.write_text(text, encoding="utf-8")
     if opts.progress:
         print(text)
+    return 0
+
+
+def compare_only(opts: harness.Options) -> int:
+    try:
+        res = harness.run_compare_only(opts)
+    except harness.MeasurementFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    path = opts.json_path.with_name("compare.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if opts.results is not None:
+        old = opts.results.read_text(encoding="utf-8") if opts.results.exists() else ""
+        opts.results.parent.mkdir(parents=True, exist_ok=True)
+        opts.results.write_text(harness.merge_compare_section(old, res), encoding="utf-8")
+    if opts.progress:
+        print(harness.compare_markdown(res["compare"]))
     return 0
 
 

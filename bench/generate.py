@@ -45,6 +45,7 @@ import json
 import math
 import os
 import random
+import re
 import sys
 import tempfile
 from typing import Iterator
@@ -422,6 +423,37 @@ def write(path, machines: int, models: int, frameworks: int, seed: int = 0) -> d
         raise
     return {"path": path, "bytes": size, "runs": machines * models * frameworks,
             "machines": machines, "models": models}
+
+
+_TIMING = re.compile(r"^(\s*)forward = (\S+)\n\s*backward = (\S+)\n$")
+
+
+def add_samples(src, dst, samples: int, seed: int = 0) -> dict:
+    """Copy the generated file `src` to `dst` with `samples` raw samples on every framework entry
+    (`forward_samples`, `backward_samples`): the entry's own number first, then that number times
+    exp(N(0, 0.02)), rounded to 0.01 ms. A different `seed` gives other noise on the same runs, for
+    two states of one warehouse. Returns a summary (bytes written, samples per metric)."""
+    rng = random.Random(seed)
+    gauss = rng.gauss
+    written, entries = 0, 0
+    with open(src, encoding="utf-8") as fin, open(dst, "w", encoding="utf-8") as fout:
+        pending = None
+        for line in fin:
+            if pending is not None:
+                m = _TIMING.match(pending + line)
+                pending = None
+                if m:
+                    indent, fwd, bwd = m.group(1), float(m.group(2)), float(m.group(3))
+                    fs = [fwd] + [round(fwd * math.exp(gauss(0, 0.02)), 2) or 0.01 for _ in range(samples - 1)]
+                    bs = [bwd] + [round(bwd * math.exp(gauss(0, 0.02)), 2) or 0.01 for _ in range(samples - 1)]
+                    line += (f"{indent}forward_samples = [{', '.join(map(repr, fs))}]\n"
+                             f"{indent}backward_samples = [{', '.join(map(repr, bs))}]\n")
+                    entries += 1
+            elif line.lstrip().startswith("forward = "):
+                pending = line
+            fout.write(line)
+            written += len(line)
+    return {"path": os.fspath(dst), "entries": entries, "samples_per_metric": entries * samples}
 
 
 def _count(text: str) -> int:

@@ -490,6 +490,7 @@ class Options:
     huge: bool = True  # measure the huge file (HUGE_FACTOR x the big file's machines), split and not
     command: str = "python -m bench"
     progress: bool = True
+    only: str | None = None  # "compare": the compare case alone
 
 
 def _say(opts: Options, text: str) -> None:
@@ -645,6 +646,9 @@ def run(opts: Options) -> dict:
         m["huge_top_level_key"] = _summary([runner.run(huge_cmd, out, sample_tree=True)], huge_cmd)
         _unlink(huge, huge_db)
 
+    # 7: dlbench compare, two states of a warehouse with samples, at both sizes
+    res["compare"] = compare_case(opts, runner, out)
+
     # 6: start-up on the seed, against the bare minimum
     _say(opts, "start-up on the seed")
     seed_dir = out / "seed"
@@ -731,6 +735,80 @@ def run_site_only(opts: Options) -> dict:
     res["measurements"].update(site_case(opts, runner, out, dbs))
     res["load_after"] = _loadavg()
     res["targets"] = site_targets(res)
+
+# -- dlbench compare ---------------------------------------------------------------------
+COMPARE_SAMPLES = 20  # forward and backward samples per run
+COMPARE_HEADING = "## `dlbench compare`"
+
+
+def compare_case(opts: Options, runner: Runner, out: Path) -> dict:
+    """`cli.py compare A.duckdb B.duckdb` on two states of the same runs (the generated file with
+    COMPARE_SAMPLES forward and backward samples per run, other noise on the second), at the small
+    and the big size: its wall time should grow with the samples, no faster."""
+    res = {"samples_per_run": COMPARE_SAMPLES, "sizes": {}}
+    for size, machines in (("small", opts.small_machines), ("big", opts.machines)):
+        base = out / f"compare_{size}.toml"
+        generate.write(base, machines, opts.models, opts.frameworks, opts.seed)
+        dbs, ingests = [], []
+        for side, noise_seed in (("a", 0), ("b", 1)):
+            toml, db = out / f"compare_{size}_{side}.toml", out / f"compare_{size}_{side}.duckdb"
+            _say(opts, f"compare: {size} state {side}: writing samples and ingesting")
+            generate.add_samples(base, toml, COMPARE_SAMPLES, noise_seed)
+            _unlink(db)
+            ingests.append(runner.run([PY, str(CLI), "ingest", str(toml), "--db", str(db), "--quiet"], out).wall_s)
+            dbs.append(db)
+        cmd = [PY, str(CLI), "compare", str(dbs[0]), str(dbs[1]), "--format", "csv"]
+        _say(opts, f"compare: {size}")
+        samples = _repeat(lambda: runner.run(cmd, out, capture=True), opts.view_repeats, opts.once_above)
+        runs = machines * opts.models * opts.frameworks
+        d = _summary(samples, cmd)
+        d.update(runs=runs, samples=2 * runs * COMPARE_SAMPLES, rows=len(samples[-1].stdout.splitlines()) - 1,
+                 marks={m: sum(1 for line in samples[-1].stdout.splitlines()[1:] if line[:1] == m) for m in "+-~ "},
+                 ingest_s=ingests)
+        for s in samples:
+            s.stdout = ""
+        res["sizes"][size] = d
+    return res
+
+
+def compare_target(c: dict) -> dict:
+    small, big = c["sizes"]["small"], c["sizes"]["big"]
+    ratio = _ratio(big["wall_s"], small["wall_s"])
+    return {"target": f"`dlbench compare` of two warehouses: {_runs_label(big['runs'])} ≤ 12 × "
+                      f"{_runs_label(small['runs'])} runs",
+            "measured": ratio, "limit": 12.0, "goal": None, "met": None if ratio is None else ratio <= 12.0,
+            "note": f"{big['samples']:,} samples a side at {_runs_label(big['runs'])}: {_s(big['wall_s'])} s"}
+
+
+def compare_markdown(c: dict) -> str:
+    small, big = c["sizes"]["small"], c["sizes"]["big"]
+    lines = [COMPARE_HEADING, "",
+             f"`python cli.py compare A.duckdb B.duckdb --format csv`: two states of the same generated runs, "
+             f"each run with {c['samples_per_run']} forward and {c['samples_per_run']} backward samples (the "
+             "second state's samples have other noise: `bench.generate.add_samples`), the warehouses ingested "
+             "first; one fresh process per sample, median wall time. The command attaches both warehouses, "
+             "pairs the runs and tests every pair (total time: forward + backward per iteration).", "",
+             "| runs a side | samples a side | wall s | peak RSS MB | rows | marks `+` / `-` / `~` / ` ` | "
+             "ingest s, each state |", "| ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for d in (small, big):
+        marks = " / ".join(str(d["marks"].get(m, 0)) for m in "+-~ ")
+        lines.append(f"| {d['runs']:,} | {d['samples']:,} | {_s(d['wall_s'])} | {_mb(d['peak_rss_bytes'])} | "
+                     f"{d['rows']:,} | {marks} | {', '.join(_s(x) for x in d['ingest_s'])} |")
+    t = compare_target(c)
+    met = "n/a" if t["met"] is None else ("**met**" if t["met"] else "not met")
+    lines += ["", f"Target: {t['target']}: {_fmt_ratio(t['measured'])}, {met} ({t['note']}).", ""]
+    return "\n".join(lines)
+
+
+def run_compare_only(opts: Options) -> dict:
+    """The compare case alone (`python -m bench --only compare`)."""
+    out = opts.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    runner = Runner(out)
+    res = {"command": opts.command, "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+           "machine": machine_facts(), "load_before": _loadavg()}
+    res["compare"] = compare_case(opts, runner, out)
+    res["load_after"] = _loadavg()
     res["log"] = runner.log
     return res
 
@@ -782,6 +860,20 @@ def site_only_markdown(res: dict) -> str:
         met = "n/a" if t["met"] is None else ("**met**" if t["met"] else "not met")
         lines.append(f"| {t['target']} | {shown} | {met} | {t['note']} |")
     return "\n".join(lines) + "\n"
+
+def merge_compare_section(text: str, res: dict) -> str:
+    """RESULTS.md with its compare section replaced by (or, if it has none, followed by) this run's."""
+    f = res["machine"]
+    section = compare_markdown(res["compare"]).rstrip("\n").split("\n")
+    section[1:1] = ["", f"Measured {res['date']} with `{res['command']}` ({f['cpu']}, {f['cores']} cores; load "
+                        f"average {', '.join(map(str, res['load_before']))} before, "
+                        f"{', '.join(map(str, res['load_after']))} after)."]
+    new = "\n".join(section) + "\n"
+    if COMPARE_HEADING in text:
+        head, rest = text.split(COMPARE_HEADING, 1)
+        tail = rest.split("\n## ", 1)
+        return head + new + ("\n## " + tail[1] if len(tail) > 1 else "")
+    return text.rstrip("\n") + "\n\n" + new
 
 
 # -- targets -----------------------------------------------------------------------------
@@ -845,6 +937,8 @@ def targets(res: dict) -> list[dict]:
         _ratio(m["startup_cli_help"]["wall_s"], m["startup_import_typer"]["wall_s"]), 1.3)
     add("`cli.py report` on the seed ≤ 1.5 × bare duckdb script",
         _ratio(m["startup_report_seed"]["wall_s"], m["startup_bare_duckdb"]["wall_s"]), 1.5)
+    if "compare" in res:
+        rows.append(compare_target(res["compare"]))
     return rows
 
 
@@ -1005,6 +1099,8 @@ def markdown(res: dict) -> str:
     lines += ["", "Bare duckdb script: `python -c \"import duckdb; con = duckdb.connect('warehouse.duckdb', "
                   "read_only=True); con.execute('select count(*) from runs').fetchall()\"`."]
 
+    if "compare" in res:
+        lines += [""] + compare_markdown(res["compare"]).rstrip("\n").split("\n")
     lines += ["", "## Targets", "", "| target | measured | met | notes |", "| --- | ---: | --- | --- |"]
     for t in res["targets"]:
         v = t["measured"]

@@ -362,6 +362,41 @@ def site(
 
 @app.command()
 @handles_errors
+def compare(
+    baseline: str = typer.Argument(..., metavar="BASELINE",
+                                   help="A stack selector (framework=torch,version=2.13), a TOML file or a warehouse."),
+    contender: str = typer.Argument(..., metavar="CONTENDER", help="The same kind of thing as BASELINE."),
+    metric: str = typer.Option("total", "--metric", help="total, forward, backward or memory."),
+    factor: float = typer.Option(1.10, "--factor", help="A change within this factor is no change (asv's 1.1)."),
+    alpha: float = typer.Option(0.01, "--alpha", help="A difference is significant when p < alpha."),
+    fmt: str = typer.Option("markdown", "--format", help="markdown, csv or json."),
+    fail_on: str = typer.Option("none", "--fail-on",
+                                help="regression: exit 1 when a model is slower by more than the factor with "
+                                     "p < alpha; change: also when faster, or missing in the contender; none."),
+    db: str = DbOption,
+    no_refresh: bool = NoRefresh,
+):
+    """Is CONTENDER faster than BASELINE, model by model, and is it significant?
+
+    Two selectors compare runs of the warehouse (--db); two files (TOML or warehouse) compare two
+    states of the same runs. Exit 1 when the --fail-on gate fails, 2 when a side names nothing."""
+    from . import compare as cmp
+
+    for name, value, allowed in (("--metric", metric, cmp.METRICS), ("--format", fmt, cmp.FORMATS),
+                                 ("--fail-on", fail_on, cmp.FAIL_ON)):
+        if value not in allowed:
+            raise typer.BadParameter(f"{value!r}; expected one of {', '.join(allowed)}", param_hint=name)
+    if "=" in baseline and "=" in contender and not Path(baseline).is_file():
+        _fresh(db, no_refresh)
+    result = cmp.compare(db, baseline, contender, metric=metric, factor=factor, alpha=alpha)
+    typer.echo(result.render(fmt), nl=False)
+    if result.failed(fail_on):
+        _err(f"dlbench compare: failing (--fail-on {fail_on}): {result.summary()}")
+        raise typer.Exit(code=int(ExitCode.RUNTIME))
+
+
+@app.command()
+@handles_errors
 def views():
     """List the named views and macros with what one row of each means."""
     from . import sqlfiles

@@ -81,7 +81,8 @@ def test_markdown_has_every_row(smoke):
     for t in res["targets"]:
         assert f"| {t['target']} |" in text
         assert isinstance(t["met"], bool), t
-    assert len(res["targets"]) == 12 + len(sqlfiles.views())  # 2 of issue 9 (line shift, huge file), 2 of the site
+    # 2 of issue 9 (line shift, huge file), 2 of the site, 1 of compare
+    assert len(res["targets"]) == 13 + len(sqlfiles.views())
     assert "## The site" in text
     bars = re.search(r"\| the site's charts are bounded: ≤ 25 bars in any chart \| (\d+) bars \| \*\*met\*\* \|", text)
     assert bars and 0 < int(bars.group(1)) <= 25
@@ -150,3 +151,44 @@ def test_compare_warehouses_finds_a_changed_row(project):
                                               "only_in_second": 1, "match": False}
     assert diff["tables"]["runs"]["match"] is True
     assert diff["tables"]["sources"]["match"] is False  # the sha256 changed
+
+
+def test_the_compare_case(smoke):
+    res, text, _ = smoke
+    c = res["compare"]
+    assert c["samples_per_run"] == harness.COMPARE_SAMPLES == 20
+    for size, runs in (("small", 12), ("big", 24)):
+        d = c["sizes"][size]
+        assert d["runs"] == runs and d["samples"] == 2 * 20 * runs and d["rows"] == runs
+        assert d["wall_s"] > 0 and d["peak_rss_bytes"] > 0 and len(d["ingest_s"]) == 2
+        assert sum(d["marks"].values()) == runs  # the same runs, other noise: one row each
+    assert "## `dlbench compare`" in text
+    assert "| `dlbench compare` of two warehouses: 24 ≤ 12 × 12 runs |" in text
+
+
+def test_add_samples_keeps_the_runs_and_their_numbers(project):
+    from dlbench.warehouse import build_warehouse as ingest
+
+    generate.write(project / "b.toml", 2, 2, 3, seed=0)
+    summary = generate.add_samples(project / "b.toml", project / "s.toml", 5, seed=1)
+    assert summary["entries"] == 12 and summary["samples_per_metric"] == 60
+    result = ingest(["s.toml"], "w.duckdb")
+    assert result.warnings == []  # each number is its own first sample: never outside them
+    import duckdb
+
+    with duckdb.connect("w.duckdb", read_only=True) as con:
+        assert con.execute("select count(*) from samples").fetchone() == (120,)
+        assert con.execute("select count(*) from samples s join measurements m using (run_id, metric) "
+                           "where s.iteration = 1 and s.value_ms <> m.value").fetchone() == (0,)
+
+
+def test_merge_compare_section_replaces_only_its_own(smoke):
+    res, text, _ = smoke
+    only = {"command": "python -m bench --only compare", "date": "2026-01-01T00:00:00+00:00",
+            "machine": res["machine"], "load_before": [1, 1, 1], "load_after": [1, 1, 1], "compare": res["compare"]}
+    merged = harness.merge_compare_section(text, only)
+    assert merged.count("## `dlbench compare`") == 1
+    assert "Measured 2026-01-01T00:00:00+00:00 with `python -m bench --only compare`" in merged
+    assert merged.split("## `dlbench compare`")[0] == text.split("## `dlbench compare`")[0]
+    assert merged.split("\n## Targets", 1)[1] == text.split("\n## Targets", 1)[1]
+    assert harness.merge_compare_section("# old\n", only).startswith("# old\n\n## `dlbench compare`")

@@ -25,7 +25,11 @@ VIEWS = [v.name for v in sqlfiles.views()]
 # fixtures that reach the corners of the views (device quantities, version orders, unicode
 # names, unknown keys), beside the seed and the convnet-benchmarks data
 EXTRA_DATA = sorted((ROOT / "tests" / "data").glob("views_*.toml")) + [
-    ROOT / "tests" / "data" / "export_every_level.toml"]
+    ROOT / "tests" / "data" / "export_every_level.toml",
+    ROOT / "tests" / "data" / "compare_main.toml"]  # raw samples: run_stats, comparisons
+# Both engines compute every view, the statistics of run_stats and comparisons included, from the
+# same doubles with the same formulas; sums may run in another order, so values agree to 1e-9
+# relative (p-values, medians, intervals and geometric means alike).
 REL_TOL = 1e-9
 
 

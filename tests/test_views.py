@@ -119,6 +119,13 @@ CONTRACT = {
                       "framework", "run_id", "other_run_id", "stack", "other_stack", "total_ms",
                       "other_total_ms", "total_ratio", "total_tie", "forward_ms", "other_forward_ms", "backward_ms",
                       "other_backward_ms"],
+    "run_samples": ["run_id", "metric", "iteration", "value_ms"],
+    "run_stats": ["run_id", "metric", "n", "median_ms", "mean_ms", "stddev_ms", "min_ms", "max_ms", "q1_ms",
+                  "q3_ms", "iqr_ms", "median_ci_low_ms", "median_ci_high_ms", "median_ci_coverage"],
+    "comparisons": ["machine_id", "machine_key", "model_key", "model", "metric", "baseline_run_id",
+                    "baseline_stack", "contender_run_id", "contender_stack", "baseline_value", "contender_value",
+                    "baseline_n", "contender_n", "ratio", "ratio_low", "ratio_high", "u", "u_sigma", "p_value",
+                    "status", "mark", "geomean_ratio", "geomean_low", "geomean_high", "geomean_models"],
 }
 CONTRACT["relative_to_fastest"] = CONTRACT["results"] + CONTRACT["relative_to_fastest"]
 CONTRACT["rankings"] = CONTRACT["results"] + CONTRACT["rankings"]

@@ -1,0 +1,404 @@
+"""`dlbench compare`: is the contender faster than the baseline, model by model, and is it significant?
+
+    from dlbench.compare import compare
+    result = compare("warehouse.duckdb", "framework=torch", "framework=jax", metric="total")
+    print(result.markdown())
+    result.failed("regression")   # True when a model is slower by more than the factor with p < alpha
+
+Each side is a stack selector (`framework=torch,version=2.13`, see SELECTOR_KEYS) read from one
+warehouse, or a file: a TOML file (ingested into a warehouse in a temporary folder; the file is only
+read) or a warehouse (opened read-only), to compare two states of the same runs. The statistics
+are the SQL of the `compare(...)` macro (sql/macros/compare.sql), whose statistics block is the one
+of the view `comparisons`; this module only picks the runs, formats and judges.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import sqlfiles
+from .errors import UsageError
+from .output import markdown, render
+from .report import fmt_ms
+
+METRICS = {"total": "total_ms", "forward": "forward_ms", "backward": "backward_ms", "memory": "memory_bytes"}
+SELECTOR_KEYS = ("framework", "version", "libraries", "precision", "machine", "model", "source", "stack")
+FAIL_ON = ("regression", "change", "none")
+FORMATS = ("markdown", "csv", "json")
+MARK_ORDER = "+!~x -"
+
+LEGEND = {
+    "+": "slower: ratio above {factor} and p < {alpha} (a regression: `--fail-on regression` fails on it)",
+    "-": "faster: ratio below 1/{factor} and p < {alpha}",
+    "~": "beyond {factor}x either way but not significant (p >= {alpha}), or not testable (no samples, "
+         "too few samples)",
+    " ": "within {factor}x: no change worth reporting",
+    "x": "not comparable: the baseline did not measure this",
+    "!": "failed in the contender: it did not run the model or did not measure this, where the baseline did",
+}
+
+# the rows' columns, as the compare(...) macro returns them
+_ID_COLUMNS = {
+    "sources": ["source_id"], "source_machines": ["source_id"], "source_sections": ["source_id"],
+    "devices": ["device_id"], "models": ["model_id", "source_id"], "runs": ["run_id", "model_id", "source_id"],
+    "run_libraries": ["run_id"], "measurements": ["run_id"], "samples": ["run_id"],
+    "ingest_warnings": ["source_id"],
+}
+_SHARED = {"machines": "machine_id", "devices": "machine_id", "frameworks": "framework_id"}
+MACRO_READS = ("results", "run_samples", "run_stats")  # the views sql/macros/compare.sql uses
+_SHIFT = 1 << 52  # ids are 52-bit hashes: the contender's copy of a table adds this to its ids
+
+
+class BadSide(UsageError):
+    "A compare selector or file names nothing that can be compared"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison as given: a selector, a TOML file or a warehouse file."""
+
+    text: str
+    kind: str  # "selector", "toml" or "warehouse"
+
+    @property
+    def terms(self) -> list[tuple[str, str]]:
+        out = []
+        for term in self.text.split(","):
+            if term.strip():
+                key, _, value = term.partition("=")
+                out.append((key.strip().lower(), value.strip()))
+        return out
+
+
+def parse_side(text: str) -> Side:
+    """A selector (`key=value,...`), or the path of a TOML file or a warehouse that exists."""
+    path = Path(text)
+    if path.is_file():
+        return Side(text, "toml" if path.suffix.lower() == ".toml" else "warehouse")
+    if "=" not in text:
+        raise BadSide(f"{text!r} is neither a selector (key=value,...; keys: {', '.join(SELECTOR_KEYS)}) "
+                      f"nor a file that exists")
+    side = Side(text, "selector")
+    for key, value in side.terms:
+        if key not in SELECTOR_KEYS:
+            raise BadSide(f"{text!r}: unknown selector key {key!r}; expected one of {', '.join(SELECTOR_KEYS)}")
+        if not value:
+            raise BadSide(f"{text!r}: {key} has no value; expected {key}=VALUE")
+    return side
+
+
+@dataclass
+class Comparison:
+    """The rows of one comparison (dicts with the compare(...) macro's columns and a `verdict`)."""
+
+    baseline: str
+    contender: str
+    metric: str
+    factor: float
+    alpha: float
+    rows: list[dict] = field(default_factory=list)
+
+    @property
+    def unit(self) -> str:
+        return "MB" if self.metric == "memory_bytes" else "ms"
+
+    def count(self, marks: str) -> int:
+        return sum(r["mark"] in marks for r in self.rows)
+
+    def failed(self, fail_on: str) -> bool:
+        """Whether the gate fails: regression: any '+'; change: any '+', '-' or '!'; none: never."""
+        if fail_on == "regression":
+            return self.count("+") > 0
+        if fail_on == "change":
+            return self.count("+-!") > 0
+        return False
+
+    def geomeans(self) -> list[dict]:
+        """One row per pair of stacks (and machines): its geometric mean ratio over models."""
+        seen, out = set(), []
+        for r in self.rows:
+            key = (r["baseline_machine_key"], r["baseline_stack"], r["contender_machine_key"], r["contender_stack"])
+            if r["geomean_ratio"] is None or key in seen:
+                continue
+            seen.add(key)
+            out.append({"baseline_machine_key": key[0], "baseline_stack": key[1], "contender_machine_key": key[2],
+                        "contender_stack": key[3], "geomean_ratio": r["geomean_ratio"],
+                        "geomean_low": r["geomean_low"], "geomean_high": r["geomean_high"],
+                        "models": r["geomean_models"]})
+        return out
+
+    # -- text ------------------------------------------------------------------------
+    def _value(self, v) -> str:
+        if v is None:
+            return "—"
+        return fmt_ms(v / 1e6) if self.metric == "memory_bytes" else fmt_ms(round(v, 1))
+
+    def markdown(self) -> str:
+        what = {"total_ms": "total time (forward + backward) per minibatch, ms",
+                "forward_ms": "forward time per minibatch, ms", "backward_ms": "backward time per minibatch, ms",
+                "memory_bytes": "memory, MB"}[self.metric]
+        out = [f"# {self.contender} against {self.baseline}\n",
+               f"Metric: {what}; the median of each run's samples where it has them, else its reported "
+               f"number. Ratio = contender / baseline (above 1: slower). Factor {self.factor:g}, "
+               f"alpha {self.alpha:g}.\n"]
+        if not self.rows:
+            return "\n".join(out + ["No pair of runs to compare.\n"])
+        many_machines = len({r["baseline_machine_key"] for r in self.rows}
+                            | {r["contender_machine_key"] for r in self.rows if r["contender_machine_key"]}) > 1
+        columns = ["", "model"] + (["machine"] if many_machines else []) + [
+            "baseline", f"baseline {self.unit}", "contender", f"contender {self.unit}", "ratio",
+            "interval", "p", "verdict"]
+        body = []
+        for r in self.rows:
+            machine = r["baseline_machine_key"]
+            if r["contender_machine_key"] and r["contender_machine_key"] != machine:
+                machine += f" → {r['contender_machine_key']}"
+            body.append(tuple([r["mark"], r["model"]] + ([machine] if many_machines else []) + [
+                r["baseline_stack"] or "—", self._value(r["baseline_value"]), r["contender_stack"] or "—",
+                self._value(r["contender_value"]), _ratio(r["ratio"]), _interval(r["ratio_low"], r["ratio_high"]),
+                _p(r["p_value"]), r["verdict"]]))
+        out.append(markdown(columns, body, align_right={f"baseline {self.unit}", f"contender {self.unit}",
+                                                        "ratio", "p"}))
+        means = self.geomeans()
+        if means:
+            out.append("Geometric mean of the ratios over the models each pair of stacks shares:\n")
+            body = [(g["baseline_stack"] + (f" ({g['baseline_machine_key']})" if many_machines else ""),
+                     g["contender_stack"] + (f" ({g['contender_machine_key']})" if many_machines else ""),
+                     str(g["models"]), _ratio(g["geomean_ratio"]), _interval(g["geomean_low"], g["geomean_high"]),
+                     _words(g["geomean_ratio"], self.metric))
+                    for g in means]
+            out.append(markdown(["baseline", "contender", "models", "geomean ratio", "interval", "reading"], body,
+                                align_right={"models", "geomean ratio"}))
+        out.append(self.summary() + "\n")
+        out.append(legend(self.factor, self.alpha))
+        return "\n".join(out)
+
+    def summary(self) -> str:
+        counts = {m: self.count(m) for m in MARK_ORDER}
+        return (f"{len(self.rows)} comparison(s): {counts['+']} slower (+), {counts['-']} faster (-), "
+                f"{counts['~']} not significant (~), {counts[' ']} within {self.factor:g}x, "
+                f"{counts['!']} failed in the contender (!), {counts['x']} not comparable (x).")
+
+    def records(self) -> list[dict]:
+        keep = ["mark", "model", "model_key", "metric", "baseline_machine_key", "baseline_stack",
+                "baseline_source", "baseline_run_id", "contender_machine_key", "contender_stack",
+                "contender_source", "contender_run_id", "baseline_value", "contender_value", "baseline_n",
+                "contender_n", "ratio", "ratio_low", "ratio_high", "u", "p_value", "status", "verdict"]
+        return [{k: r[k] for k in keep} for r in self.rows]
+
+    def render(self, fmt: str) -> str:
+        if fmt == "markdown":
+            return self.markdown()
+        records = self.records()
+        if fmt == "csv":
+            columns = list(records[0]) if records else ["mark"]
+            return render(columns, [tuple(r.values()) for r in records], "csv")
+        if fmt == "json":
+            import json
+
+            doc = {"baseline": self.baseline, "contender": self.contender, "metric": self.metric,
+                   "factor": self.factor, "alpha": self.alpha, "rows": records, "geomeans": self.geomeans(),
+                   "counts": {m: self.count(m) for m in MARK_ORDER}}
+            return json.dumps(doc, indent=2, ensure_ascii=False, default=_json_default) + "\n"
+        raise UsageError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def _json_default(v):
+    return None if isinstance(v, float) and not math.isfinite(v) else str(v)
+
+
+def legend(factor: float, alpha: float) -> str:
+    lines = ["Marks (as asv compare):\n"]
+    for mark, text in LEGEND.items():
+        shown = "` `" if mark == " " else f"`{mark}`"
+        lines.append(f"- {shown} {text.format(factor=f'{factor:g}', alpha=f'{alpha:g}')}")
+    lines.append("\nratio: contender / baseline; interval: the contender's 95% median interval over the "
+                 "baseline's (order statistics, at least 90% together; — with fewer than 6 samples a side); "
+                 "p: two-sided Mann-Whitney U test, normal approximation with tie and continuity corrections "
+                 "(— without at least 2 samples a side). The geometric mean's interval combines the models' "
+                 "intervals on the log scale.\n")
+    return "\n".join(lines)
+
+
+def _ratio(v) -> str:
+    return "—" if v is None else f"{v:.3f}"
+
+
+def _interval(lo, hi) -> str:
+    return "—" if lo is None or hi is None else f"{lo:.3f}–{hi:.3f}"
+
+
+def _p(p) -> str:
+    if p is None:
+        return "—"
+    return "1" if p >= 0.9995 else (f"{p:.3f}" if p >= 0.001 else f"{p:.1e}")
+
+
+def _words(ratio, metric: str) -> str:
+    """pyperf's reading of a ratio: "1.10x slower", "1.25x faster", "same"."""
+    if ratio is None:
+        return "—"
+    more, less = ("bigger", "smaller") if metric == "memory_bytes" else ("slower", "faster")
+    if round(ratio, 3) == 1:
+        return "same"
+    return f"{ratio:.2f}x {more}" if ratio > 1 else f"{1 / ratio:.2f}x {less}"
+
+
+def verdict(row: dict, factor: float, alpha: float, metric: str) -> str:
+    """One line that says what a row means."""
+    mark, status = row["mark"], row["status"]
+    if mark == "!":
+        return ("missing in the contender" if status == "missing in the contender"
+                else "not measured in the contender")
+    if mark == "x":
+        return "not measured in the baseline"
+    words = _words(row["ratio"], metric)
+    if status == "no samples":
+        return f"{words}; no samples: ratio only, no test"
+    if status == "too few samples":
+        return f"{words}; too few samples to test (fewer than 2 a side)"
+    p = _p(row["p_value"])
+    if mark in "+-":
+        return f"{words}, significant (p = {p})"
+    if mark == "~":
+        return f"{words}, not significant (p = {p})"
+    return f"within {factor:g}x: {words} (p = {p})"
+
+
+# -- running it ------------------------------------------------------------------------
+def compare(db: str, baseline: str, contender: str, metric: str = "total", factor: float = 1.10,
+            alpha: float = 0.01) -> Comparison:
+    """Compare two sides (selectors on the warehouse `db`, or two files). Raises BadSide (exit 2)
+    when a side names nothing, with what exists."""
+    if metric not in METRICS:
+        raise UsageError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
+    if not factor >= 1:
+        raise UsageError(f"--factor {factor}: expected a number of at least 1, such as 1.10")
+    if not 0 < alpha < 1:
+        raise UsageError(f"--alpha {alpha}: expected a probability between 0 and 1, such as 0.01")
+    b, c = parse_side(baseline), parse_side(contender)
+    if (b.kind == "selector") != (c.kind == "selector"):
+        raise BadSide(f"compare two selectors (on --db) or two files, not one of each: {baseline!r} is a "
+                      f"{b.kind}, {contender!r} a {c.kind}")
+    result = Comparison(baseline, contender, METRICS[metric], float(factor), float(alpha))
+    if b.kind == "selector":
+        from .warehouse import connect
+
+        with contextlib.closing(connect(db)) as con:
+            _check_selectors(con, [b, c])
+            result.rows = _rows(con, b.text, c.text, result)
+        return result
+    with tempfile.TemporaryDirectory(prefix="dlbench-compare-") as tmp, \
+            contextlib.closing(_two_states(b, c, Path(tmp))) as con:
+        result.rows = _rows(con, "source=baseline:*", "source=contender:*", result)
+    for r in result.rows:  # back to each warehouse's own ids and paths
+        if r["contender_run_id"] is not None:
+            r["contender_run_id"] -= _SHIFT
+        for side in ("baseline", "contender"):
+            if r[f"{side}_source"]:
+                r[f"{side}_source"] = r[f"{side}_source"].split(":", 1)[1]
+    return result
+
+
+def _rows(con, baseline: str, contender: str, result: Comparison) -> list[dict]:
+    cur = con.execute(sqlfiles.read_sql("report", "compare"),
+                      [baseline, contender, result.metric, result.factor, result.alpha])
+    columns = [d[0] for d in cur.description]
+    rows = [dict(zip(columns, r)) for r in cur.fetchall()]
+    for r in rows:
+        r["verdict"] = verdict(r, result.factor, result.alpha, result.metric)
+    return rows
+
+
+def _check_selectors(con, sides: list[Side]) -> None:
+    """Raise BadSide when a selector matches no run, naming the values that exist."""
+    problems = []
+    known: dict[str, list[str]] = {}
+    for key, value in con.execute(sqlfiles.read_sql("report", "compare_selectors")).fetchall():
+        known.setdefault(key, []).append(value)
+    for side in sides:
+        # the macro's own matching: every baseline run it picks comes back, paired or marked '!'
+        (n,) = con.execute("SELECT count(DISTINCT baseline_run_id) FROM compare(?, '')", [side.text]).fetchone()
+        if n:
+            continue
+        lines = [f"no run matches the selector {side.text!r}"]
+        for key, value in side.terms:
+            (alone,) = con.execute("SELECT count(DISTINCT baseline_run_id) FROM compare(?, '')",
+                                   [f"{key}={value}"]).fetchone()
+            if not alone:
+                values = known.get(key, [])
+                shown = ", ".join(values[:30]) + (f", ... ({len(values)} in all)" if len(values) > 30 else "")
+                lines.append(f"  no {key} {value!r}; known {key} values: {shown or 'none'}")
+        if len(lines) == 1:
+            lines.append("  each term matches some run, but no run matches them all")
+        problems.append("\n".join(lines))
+    if problems:
+        raise BadSide("\n".join(problems))
+
+
+def _two_states(b: Side, c: Side, tmp: Path):
+    """An in-memory DuckDB holding both sides' tables as views (the contender's ids shifted past the
+    baseline's, machines and frameworks shared by id), with the dlbench views and macros on top.
+    Sources are labelled `baseline:<path>` and `contender:<path>`. TOML files are ingested into
+    `tmp` (never written); warehouses are attached read-only."""
+    import duckdb
+
+    from .export import table_names
+    from .warehouse import build_warehouse, connect
+
+    dbs = []
+    for name, side in (("baseline", b), ("contender", c)):
+        if side.kind == "toml":
+            path = tmp / f"{name}.duckdb"
+            build_warehouse([side.text], str(path))
+        else:
+            path = Path(side.text)
+            try:
+                with contextlib.closing(connect(str(path))) as check:
+                    check.execute("SELECT count(*) FROM runs JOIN samples USING (run_id)").fetchone()
+            except Exception as e:
+                raise BadSide(f"{side.text}: not a dlbench warehouse ({str(e).splitlines()[0]}); give a "
+                              f"TOML file (.toml) or a warehouse built by `dlbench ingest`") from None
+        dbs.append(str(path))
+    con = duckdb.connect()
+    try:
+        for alias, path in zip(("side_b", "side_c"), dbs):
+            con.execute(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS {alias} (READ_ONLY)")
+        for table in table_names():
+            cols = [r[0] for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = 'side_b' AND table_name = ? "
+                "ORDER BY column_index", [table]).fetchall()]
+            con.execute(f'CREATE VIEW "{table}" AS ' + _union(table, cols))
+        for view in sqlfiles.views():  # in dependency order; only what the compare macro reads
+            if view.name in MACRO_READS:
+                con.execute(f'CREATE VIEW "{view.name}" AS\n{view.body}')
+        con.execute(sqlfiles.read_sql("macros", "compare"))
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _union(table: str, cols: list[str]) -> str:
+    def select(alias: str, shift: int, label: str) -> str:
+        out = []
+        for col in cols:
+            expr = f'"{col}"'
+            if shift and col in _ID_COLUMNS.get(table, []):
+                expr = f'"{col}" + {shift}'
+            if table == "sources" and col == "path":
+                expr = f"'{label}:' || \"path\""
+            out.append(f'{expr} AS "{col}"')
+        return f"SELECT {', '.join(out)} FROM {alias}.\"{table}\""
+
+    first, second = select("side_b", 0, "baseline"), select("side_c", _SHIFT, "contender")
+    if table in _SHARED:  # one row per machine or framework: the baseline's definition wins
+        key = _SHARED[table]
+        second += f' WHERE "{key}" NOT IN (SELECT "{key}" FROM side_b."{_SHARED_TABLE[table]}")'
+    return f"{first}\nUNION ALL\n{second}"
+
+
+_SHARED_TABLE = {"machines": "machines", "devices": "machines", "frameworks": "frameworks"}
