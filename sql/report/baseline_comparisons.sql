@@ -2,7 +2,8 @@
 -- and model, for `report --baseline`: the comparisons view's ratio (total_ms: medians of samples
 -- where both runs have them, else their totals), mark and status, so that the report and
 -- `dlbench compare` never disagree. The baseline's best run itself has ratio 1 and no mark.
--- Ties for the best total go to the first in source and line order.
+-- Ties for the best total go to the first in source and line order; a flagged run (run_flags) is
+-- never the baseline, as in rankings.
 -- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), each NULL for all; baseline
 -- framework name (VARCHAR, matched case-insensitively).
 WITH f AS (
@@ -14,8 +15,9 @@ best AS (
                  row_number() OVER (PARTITION BY r.machine_id, r.model_key
                                     ORDER BY r.total_ms, r.source, r.line, r.run_id) AS place
           FROM results AS r
+          JOIN run_flags AS fl ON fl.run_id = r.run_id
           CROSS JOIN f
-          WHERE lower(r.framework) = lower(f.baseline) AND r.total_ms IS NOT NULL
+          WHERE lower(r.framework) = lower(f.baseline) AND r.total_ms IS NOT NULL AND NOT fl.flagged
             AND (f.machine_ids IS NULL OR list_contains(f.machine_ids, r.machine_id))
             AND (f.model_keys IS NULL OR list_contains(f.model_keys, r.model_key))) AS ranked
     WHERE place = 1
