@@ -346,7 +346,7 @@ def _two_states(b: Side, c: Side, tmp: Path):
     `tmp` (never written); warehouses are attached read-only."""
     import duckdb
 
-    from .export import table_names
+    from .sqlfiles import tables as table_names
     from .warehouse import build_warehouse, connect
 
     dbs = []
