@@ -102,8 +102,6 @@ def _seed_folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def _all_folder(tmp_path_factory):
-    if not CONVNET.exists():
-        pytest.skip("data/convnet-benchmarks.toml is not there yet")
     return _built(tmp_path_factory.mktemp("all"), with_convnet=True)
 
 

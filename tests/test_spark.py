@@ -39,7 +39,7 @@ def exported(tmp_path_factory):
     (folder / "data").mkdir()
     shutil.copy(SEED, folder / "benchmark.toml")
     paths = [folder / "benchmark.toml"]
-    for extra in [CONVNET] * CONVNET.exists() + EXTRA_DATA:
+    for extra in [CONVNET, *EXTRA_DATA]:
         shutil.copy(extra, folder / "data" / extra.name)
         paths.append(folder / "data" / extra.name)
     db = folder / "warehouse.duckdb"

@@ -128,10 +128,6 @@ SEED_TOTALS = {
                   TF_071: 195 + 757},
 }
 
-needs_convnet = pytest.mark.skipif(
-    not CONVNET.exists(), reason=f"{CONVNET.relative_to(ROOT)} is absent (made by data/convert_convnet.py)")
-
-
 def build(folder, *extra):
     """A warehouse in `folder` from the seed plus `extra` files (copied into data/), built the
     default way (benchmark.toml + data/*.toml), as `dlbench ingest` does."""
@@ -180,8 +176,6 @@ def seed(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def convnet(tmp_path_factory):
-    if not CONVNET.exists():
-        pytest.skip(f"{CONVNET.relative_to(ROOT)} is absent (made by data/convert_convnet.py)")
     return build(tmp_path_factory.mktemp("convnet"), CONVNET)
 
 
@@ -500,7 +494,6 @@ def test_speedup_vs_a_framework_with_two_versions(seed):
 
 
 # -- with data/convnet-benchmarks.toml -------------------------------------------------
-@needs_convnet
 def test_convnet_totals_are_forward_plus_backward_and_keep_the_published_total(convnet):
     got = {(r["model"], r["label"]): r for r in rows(
         convnet, "SELECT * FROM results WHERE machine_key = 'i7-5930k-titan-x'")}
@@ -518,7 +511,6 @@ def test_convnet_totals_are_forward_plus_backward_and_keep_the_published_total(c
     assert got[("AlexNet", "CuDNN[R4]-fp32 (Torch)")]["stack"] == "Torch unknown + cuDNN R4 (fp32)"
 
 
-@needs_convnet
 def test_comparisons_never_cross_machines(convnet):
     crossed = rows(convnet, "SELECT count(*) AS n FROM speedups AS s "
                             "JOIN results AS a ON a.run_id = s.run_id "
@@ -536,7 +528,6 @@ def test_comparisons_never_cross_machines(convnet):
     assert leaf == [{"models_measured": 3, "wins": 2, "geomean_slowdown": pytest.approx((88 / 82) ** (1 / 3))}]
 
 
-@needs_convnet
 def test_convnet_throughput(convnet):
     got = {(r["model"], r["stack"]): r for r in rows(convnet, "SELECT * FROM throughput")}
     assert len(got) == 48  # the seed gives no batch sizes
@@ -551,7 +542,6 @@ def test_convnet_throughput(convnet):
         assert r["images_per_s"] == pytest.approx(int(c["batch_size"]) / seconds)
 
 
-@needs_convnet
 def test_convnet_precision_effect(convnet):
     got = {(r["model_key"], r["stack"]): r for r in rows(convnet, "SELECT * FROM precision_effect")}
     assert sorted(got) == sorted((m, s) for m in ("alexnet", "overfeat", "vgga", "googlenet")
@@ -569,7 +559,6 @@ def test_convnet_precision_effect(convnet):
     assert got[("googlenet", "Torch unknown + cuDNN R4")]["backward_speedup"] == pytest.approx(340 / 349)
 
 
-@needs_convnet
 def test_convnet_cross_machine(convnet):
     got = rows(convnet, "SELECT * FROM cross_machine")
     # two machines: each run is compared with the other machine's fastest comparable run, so every
@@ -664,7 +653,6 @@ def test_cross_machine_meets_the_fastest_other_machine(three_machines):
         [pytest.approx(90 / 80)]
 
 
-@needs_convnet
 def test_convnet_data_quality(convnet):
     # By hand from CONVNET_CSV: only VGG [A] Chainer's total (885) is off forward + backward
     # (251 + 632 = 883) by more than 1 ms; 18 others are off by exactly 1 (rounding). Overfeat's
@@ -691,7 +679,6 @@ def test_convnet_data_quality(convnet):
     ]
 
 
-@needs_convnet
 def test_convnet_versions_and_memory_are_left_out_where_unknown(convnet):
     assert rows(convnet, "SELECT count(*) AS n FROM version_progress WHERE framework_version = 'unknown'") == \
         [{"n": 0}]
