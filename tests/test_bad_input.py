@@ -135,7 +135,8 @@ for _name, (_, _case) in GENERATED.items():
     _case.files = _case.files or [f"bad/{_name}.toml"]
 
 CASES = {**committed_cases(), **{name: case for name, (_, case) in GENERATED.items()}}
-# run as real processes too: syntax, two files, valid, not a file, not text, named twice
+# run as real processes too (three each; all but the first are marked slow): syntax, two files,
+# several errors, valid, not a file, not text, named twice
 END_TO_END = ["syntax-unclosed-header", "duplicate-of-seed", "several-errors", "sql-names", "directory",
               "binary", "same-file-twice"]
 
@@ -248,7 +249,7 @@ def _lines(stderr: str, severity: str) -> list[str]:
     return [line[len(prefix):] for line in stderr.splitlines() if line.startswith(prefix)]
 
 
-@pytest.mark.parametrize("name", END_TO_END)
+@pytest.mark.parametrize("name", [END_TO_END[0]] + [pytest.param(n, marks=pytest.mark.slow) for n in END_TO_END[1:]])
 def test_end_to_end(corpus, tmp_path, monkeypatch, name):
     case = CASES[name]
     folder = tmp_path / "project"
@@ -343,6 +344,7 @@ def test_names_read_back_exactly(bad_project, name):
     assert json.loads(result.stdout) == [{"runs": 1, "m": 1, "f": 1}]
 
 
+@pytest.mark.slow  # three processes
 def test_report_filter_with_sql_in_the_name(bad_project):
     """--model "x'; drop table runs; --" is a name to look up, not SQL."""
     build_warehouse(["benchmark.toml", "bad/sql-names.toml"], "warehouse.duckdb")

@@ -16,6 +16,8 @@ from dlbench.ingest import pipeline
 from dlbench.warehouse import build_warehouse as ingest
 from dlbench.errors import InvalidInput
 
+pytestmark = pytest.mark.slow  # generates and ingests big files
+
 TABLES = ("sources", "machines", "source_machines", "source_sections", "devices", "models", "frameworks",
           "runs", "run_libraries", "measurements", "ingest_warnings")
 

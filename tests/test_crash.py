@@ -22,6 +22,8 @@ import pytest
 
 from conftest import ROOT, SEED, cli, run_cli, sha256
 
+pytestmark = pytest.mark.slow  # starts and kills an ingest process per stage
+
 STAGES = ["schema", "checked", "loaded", "views", "before-rename"]
 
 _seed = SEED.read_text()

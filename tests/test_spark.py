@@ -17,6 +17,8 @@ import pytest
 
 from conftest import CONVNET, ROOT, SEED, cli
 
+pytestmark = pytest.mark.slow  # starts a local Spark session
+
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install pyspark); the Spark check needs it")
 
 from dlbench import sqlfiles  # noqa: E402
