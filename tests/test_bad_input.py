@@ -31,9 +31,6 @@ import duckdb
 import pytest
 import tomli
 
-if __name__ == "__main__":  # the header helper: run from anywhere, import like pytest does
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from conftest import ROOT, SEED, cli, run_cli, sha256
 from dlbench.errors import ExitCode, Finding, InvalidInput
 from dlbench.warehouse import build_warehouse, check_files
