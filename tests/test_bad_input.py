@@ -94,7 +94,15 @@ def read_header(path: Path) -> Case:
 
 
 def committed_cases() -> dict[str, Case]:
-    return {p.stem: read_header(p) for p in sorted(BAD_DIR.iterdir()) if p.name not in NOT_CORPUS}
+    """The corpus files whose header reads; test_every_corpus_file_carries_its_expectation names the others."""
+    cases = {}
+    for path in sorted(BAD_DIR.iterdir()):
+        if path.name not in NOT_CORPUS:
+            try:
+                cases[path.stem] = read_header(path)
+            except NoExpectation:
+                pass
+    return cases
 
 
 # -- the cases that are not committed files ------------------------------------------
