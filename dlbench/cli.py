@@ -155,13 +155,15 @@ def ingest(
 def validate(
     paths: Optional[List[Path]] = typer.Argument(
         None, help="TOML files to check. Default: benchmark.toml and every data/*.toml."),
-    fmt: str = typer.Option("text", "--format", help="text, or json for machine-readable findings."),
+    fmt: str = typer.Option("text", "--format",
+                            help="text; json for machine-readable findings; github for GitHub Actions "
+                                 "annotations (workflow commands on stdout)."),
 ):
     """Run every check on the TOML files without writing anything."""
     from .warehouse import check_files, default_paths
 
-    if fmt not in ("text", "json"):
-        raise typer.BadParameter(f"{fmt!r}; expected text or json", param_hint="--format")
+    if fmt not in ("text", "json", "github"):
+        raise typer.BadParameter(f"{fmt!r}; expected text, json or github", param_hint="--format")
     files = [str(p) for p in paths] if paths else default_paths()
     _, findings = check_files(files)
     errors = [f for f in findings if f.severity == "error"]
@@ -170,7 +172,13 @@ def validate(
             "files": files, "errors": len(errors), "warnings": len(findings) - len(errors),
             "findings": [f.as_dict() for f in findings]}, indent=2, ensure_ascii=False))
     else:
-        _print_findings(findings)
+        if fmt == "github":
+            from .annotations import github_annotation
+
+            for f in findings:
+                typer.echo(github_annotation(f))
+        else:
+            _print_findings(findings)
         verdict = "invalid" if errors else "valid"
         _err(f"{len(files)} file(s) {verdict}: {len(errors)} error(s), {len(findings) - len(errors)} warning(s)")
     if errors:
@@ -242,6 +250,22 @@ def views():
     for obj in sqlfiles.macros() + sqlfiles.views():
         name = f"{obj.name}(...)" if obj.kind == "macro" else obj.name
         typer.echo(f"{name:<24}{obj.kind:<7}{obj.description}")
+
+
+@app.command()
+@handles_errors
+def schema(
+    output: Optional[Path] = typer.Option(None, "--output", "-o", dir_okay=False,
+                                          help="Write the schema to this file instead of stdout."),
+):
+    """The JSON Schema (draft 2020-12) of the input format.
+
+    For editors that validate TOML against JSON Schema (taplo, Even Better TOML) and for
+    other tools: every level's keys, their types and forms, as `validate` checks them.
+    `validate` alone finds duplicate runs, machines defined differently, and warnings."""
+    from .input_schema import schema_text
+
+    _write_text(schema_text(), output)
 
 
 @export_app.command("json")

@@ -362,12 +362,6 @@ _MACRO = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?MAC
                     re.IGNORECASE | re.MULTILINE)
 
 
-def table_names() -> list[str]:
-    """The warehouse tables, in schema order (sql/schema)."""
-    return re.findall(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)", sqlfiles.schema_sql(),
-                      re.IGNORECASE | re.MULTILINE)
-
-
 def macro_signatures(sql: str) -> list[str]:
     """The macros a macro file creates, as `name(params)`."""
     return [f"{name}{' '.join(params.split())}" for name, params in _MACRO.findall(sql)]
@@ -383,7 +377,7 @@ def view_sql(dialect: str) -> str:
         f"dlbench views for {dialect}, transpiled from DuckDB (sql/views/*.sql) by sqlglot {sqlglot.__version__}.",
         "They read the warehouse tables by name. Export them with `python cli.py export parquet DIR`, then",
         *DIALECTS[dialect],
-        *textwrap.wrap(f"for each table: {', '.join(table_names())}.", 96, subsequent_indent="  "),
+        *textwrap.wrap(f"for each table: {', '.join(sqlfiles.tables())}.", 96, subsequent_indent="  "),
         "JSON columns (extra, host_extra, written) are strings in the Parquet files.",
         "Then run the statements below in order (a view comes after the views it reads).",
     ]

@@ -7,7 +7,6 @@ description. A macro file `sql/macros/<name>.sql` holds a DuckDB CREATE MACRO.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -100,13 +99,34 @@ def _load(kind: str) -> list[SqlObject]:
 
 
 @lru_cache(maxsize=1)
+def tables() -> list[str]:
+    """The warehouse tables, in schema order: the CREATE TABLE statements of sql/schema."""
+    import sqlglot
+    from sqlglot import exp
+
+    names = []
+    for statement in sqlglot.parse(schema_sql(), read="duckdb"):
+        if isinstance(statement, exp.Create) and statement.kind == "TABLE":
+            names.append(statement.this.find(exp.Table).name)
+    return names
+
+
+def references(sql: str) -> set[str]:
+    """The relations a SELECT reads (its table references less its own CTEs), from sqlglot's
+    parse tree: what dbt's ref() makes explicit."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    return {t.name for t in tree.find_all(exp.Table) if t.name and t.name not in ctes}
+
+
+@lru_cache(maxsize=1)
 def views() -> list[SqlObject]:
     """Every view, in dependency order (a view after the views it reads)."""
     objs = {o.name: o for o in _load("view")}
-    deps = {
-        name: {other for other in objs if other != name and re.search(rf"\b{other}\b", _code(o.sql))}
-        for name, o in objs.items()
-    }
+    deps = {name: references(o.body) & (set(objs) - {name}) for name, o in objs.items()}
     ordered, done = [], set()
 
     def visit(name, trail=()):
@@ -127,9 +147,3 @@ def views() -> list[SqlObject]:
 @lru_cache(maxsize=1)
 def macros() -> list[SqlObject]:
     return _load("macro")
-
-
-def _code(sql: str) -> str:
-    """SQL without comments and string literals, for finding references."""
-    sql = re.sub(r"--[^\n]*", " ", sql)
-    return re.sub(r"'(?:[^']|'')*'", "''", sql)

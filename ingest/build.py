@@ -254,17 +254,23 @@ class Builder:
             extra=json.dumps(r.root_extra, sort_keys=True, default=str) if r.root_extra else None)
             for r in results]
         by_path = {s["path"]: s["source_id"] for s in sources}
-        warnings = [dict(source_id=by_path.get(f.file), machine_key=f.machine_key, file=f.file, line=f.line,
-                         column=f.column, key_path=f.path, message=f.message, expected=f.expected)
-                    for f in findings]
+        self.sink_warnings(findings, by_path)
         sections = [dict(source_id=source_id_for(r.path), **s) for r in results for s in r.sections]
         meta = [dict(key="spec", value=spec), dict(key="schema_version", value=self.catalog.version),
                 dict(key="built_at", value=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))]
-        for table, rows in (("sources", sources), ("source_sections", sections), ("ingest_warnings", warnings),
-                            ("warehouse_meta", meta)):
+        for table, rows in (("sources", sources), ("source_sections", sections), ("warehouse_meta", meta)):
             if rows:
                 self.sink(table, {c: [r[c] for r in rows] for c in rows[0]})
         self.finish_copy()
+
+    def sink_warnings(self, findings: list[Finding], source_ids: dict[str, int]) -> None:
+        """The rows of ingest_warnings: one per finding, its file's source_id from `source_ids`."""
+        if findings:
+            self.sink("ingest_warnings", dict(
+                source_id=[source_ids.get(f.file) for f in findings], machine_key=[f.machine_key for f in findings],
+                file=[f.file for f in findings], line=[f.line for f in findings],
+                column=[f.column for f in findings], key_path=[f.path for f in findings],
+                message=[f.message for f in findings], expected=[f.expected for f in findings]))
 
     def finish_copy(self) -> None:
         """(Re)create the views, then put the temp file in place of the target."""

@@ -72,6 +72,12 @@ def stable_id(*parts) -> int:
     return int.from_bytes(digest, "big") >> 12
 
 
+def run_id_of(natural: tuple) -> int:
+    """A run's id from its natural key: (machine key, model key, framework name, version,
+    library set as sorted (name, version) pairs, precision or "")."""
+    return stable_id("run", *natural)
+
+
 def model_key(name: str) -> str:
     """The canonical key of a model name: letters and digits, lower case, so that
     "Alexnet" and "AlexNet", "VGG [A]" and "VGG-A" are the same model."""
@@ -137,6 +143,10 @@ def _jsonable(value):
     return value
 
 
+# the tables whose rows a file's reader makes (the build adds sources, source_sections,
+# ingest_warnings and warehouse_meta); each is a table of sql/schema/tables.sql
+ROW_TABLES = ("machines", "devices", "models", "frameworks", "runs", "run_libraries", "measurements", "samples",
+              "source_machines")
 # the columns of the rows that are stored as tuples (see _Reader._store)
 TUPLE_COLUMNS = {
     "runs": ("run_id", "machine_id", "model_id", "framework_id", "source_id", "position", "line", "precision",
@@ -196,10 +206,7 @@ class _Reader:
         self.line_offset = line_offset
         self.headers = header_lines(text, line_offset)
         self._locator: KeyLocator | None = None
-        self.rows: dict[str, list[dict]] = {
-            t: [] for t in ("machines", "devices", "models", "frameworks", "runs",
-                            "run_libraries", "measurements", "samples", "source_machines")
-        }
+        self.rows: dict[str, list] = {t: [] for t in ROW_TABLES}
         self._frameworks: dict[tuple[str, str], int] = {}
         self._model_seen: dict[tuple, int] = {}
 
@@ -583,7 +590,7 @@ class _Reader:
         """The rows of one checked framework entry."""
         lib_key = ((libs[0][0], libs[0][1] or ""),) if len(libs) == 1 else tuple(sorted((n, v or "") for n, v in libs))
         natural = (self.rows["machines"][-1]["machine_key"], mkey, name, version, lib_key, precision or "")
-        run_id = stable_id("run", *natural[:4], lib_key, natural[5])
+        run_id = run_id_of(natural)
         line, col = self.pos(path)
         self.r.run_keys.append((natural, line, col, path))
         framework_id = self._frameworks.get((name, version))

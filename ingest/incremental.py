@@ -20,8 +20,8 @@ import datetime as dt
 import os
 
 from . import pipeline
-from .document import (FileResult, check_across, definition_sha256, duplicate_run, load_file, source_id_for,
-                       stable_id)
+from .document import (FileResult, check_across, definition_sha256, duplicate_run, load_file, run_id_of,
+                       source_id_for, stable_id)
 from .errors import Finding, InvalidInput
 
 _NO_LINE = {"measurements", "samples"}  # section tables without a line column
@@ -185,7 +185,7 @@ def _collisions(con, sid: int, read: FileResult) -> list[Finding]:
     """The same run as one already in another section or file."""
     if not read.run_keys:
         return []
-    ids = [stable_id("run", *natural[:4], natural[4], natural[5]) for natural, *_ in read.run_keys]
+    ids = [run_id_of(natural) for natural, *_ in read.run_keys]
     clash = con.execute("""WITH new_runs AS (SELECT unnest(?::BIGINT[]) AS run_id, unnest(range(?)) AS i)
                            SELECT n.i, s.path, r.line FROM new_runs n JOIN runs r USING (run_id)
                            JOIN sources s ON s.source_id = r.source_id""", [ids, len(ids)]).fetchall()
@@ -210,12 +210,7 @@ def _definition_conflicts(con, sid: int, read: FileResult) -> list[Finding]:
 def _refresh_source(builder, sid: int, result: FileResult, findings: list[Finding]) -> None:
     """The source row and its sections, as a full build would write them."""
     con = builder.con
-    if findings:
-        builder.sink("ingest_warnings", dict(
-            source_id=[sid] * len(findings), machine_key=[f.machine_key for f in findings],
-            file=[f.file for f in findings], line=[f.line for f in findings],
-            column=[f.column for f in findings], key_path=[f.path for f in findings],
-            message=[f.message for f in findings], expected=[f.expected for f in findings]))
+    builder.sink_warnings(findings, {f.file: sid for f in findings})
     con.execute("DELETE FROM source_sections WHERE source_id = ?", [sid])
     builder.sink("source_sections", {"source_id": [sid] * len(result.sections),
                                      **{c: [s[c] for s in result.sections] for c in result.sections[0]}})

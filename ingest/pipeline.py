@@ -21,15 +21,13 @@ import os
 import re
 from dataclasses import dataclass
 
-from .document import TUPLE_COLUMNS, FileResult, load_file, read_text
+from .document import ROW_TABLES, TUPLE_COLUMNS, FileResult, load_file, read_text
 from .locate import _KEY, split_key
 
 PARALLEL_MIN_BYTES = 1 << 20  # smaller files are read in one piece
 BATCH_BYTES = 1 << 19  # text per batch sent to a worker
 TOP_HEADER = re.compile(rf"^[ \t]*\[[ \t]*({_KEY})[ \t]*\][ \t]*(?:#[^\n]*)?$", re.MULTILINE)
 _PREFIX_OK = re.compile(r"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z))*\Z")
-TABLES = ("machines", "devices", "models", "frameworks", "runs", "run_libraries", "measurements", "samples",
-          "source_machines")
 
 
 class SplitUnsafe(Exception):
@@ -95,7 +93,7 @@ _TEXT: str | None = None  # the file being read, shared with forked workers
 def _read_batch(job: tuple[str, list[Section]]) -> tuple[FileResult, dict]:
     path, sections = job
     batch = FileResult(path=path, abs_path=os.path.abspath(path))
-    rows: dict[str, list[dict]] = {t: [] for t in TABLES}
+    rows: dict[str, list[dict]] = {t: [] for t in ROW_TABLES}
     for sec in sections:
         part = FileResult(path=path, abs_path=batch.abs_path)
         read_text(_TEXT[sec.start:sec.end], part, sec.line_offset)
@@ -106,7 +104,7 @@ def _read_batch(job: tuple[str, list[Section]]) -> tuple[FileResult, dict]:
         batch.machines.update(part.machines)
         batch.machine_lines.update(part.machine_lines)
         batch.run_keys += part.run_keys
-        for t in TABLES:
+        for t in ROW_TABLES:
             rows[t] += part.rows.get(t, ())
     return batch, columns(rows)
 

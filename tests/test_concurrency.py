@@ -98,8 +98,9 @@ def test_second_ingest_waits_for_the_first(stale):
     assert second.returncode == 0, err
     assert "  runs               26" in out
     # the second ran last: its warehouse is the one in place, whole
-    assert snapshot(db) == {"sources": 1, "machines": 1, "devices": 1, "models": 4, "frameworks": 6, "runs": 26,
-                            "run_libraries": 26, "measurements": 77}
+    assert snapshot(db) == {"sources": 1, "machines": 1, "source_machines": 1, "source_sections": 0, "devices": 1,
+                            "models": 4, "frameworks": 6, "runs": 26, "run_libraries": 26, "measurements": 77,
+                            "samples": 0, "ingest_warnings": 1}
     assert leftovers(stale) == []
 
 

@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from conftest import ROOT, SEED, cli, run_cli, sha256
+from dlbench import sqlfiles
 
 pytestmark = pytest.mark.slow  # starts and kills an ingest process per stage
 
@@ -39,7 +40,7 @@ EXTRA_MODEL = _seed[: _seed.index("  [[nvidia-titan-x.models]]")] + """
       backward = 200
       memory = "6000MB"
 """
-TABLES = ("sources", "machines", "devices", "models", "frameworks", "runs", "run_libraries", "measurements")
+TABLES = [t for t in sqlfiles.tables() if t != "warehouse_meta"]
 
 
 def start_ingest(cwd: Path, pause_at: str | None, *args: str, **env) -> subprocess.Popen:

@@ -13,7 +13,7 @@ from conftest import CONVNET, ROOT, SEED, cli, sha256
 
 from dlbench import sqlfiles
 from dlbench.ingest.document import _jsonable
-from dlbench.export import DIALECTS, ExportError, table_names, transpile, view_statement
+from dlbench.export import DIALECTS, ExportError, transpile, view_statement
 
 DATA = ROOT / "tests" / "data"
 ROUND_TRIP = sorted(DATA.glob("export_*.toml"))
@@ -169,7 +169,7 @@ def test_parquet_files_and_manifest(seed_db):
     assert result.exit_code == 0, result.stderr
     manifest = json.loads(Path("out/manifest.json").read_text())
     names = [(r["name"], r["kind"]) for r in manifest["relations"]]
-    assert names == [(t, "table") for t in sorted(table_names())] + [(v, "view") for v in VIEWS]
+    assert names == [(t, "table") for t in sorted(sqlfiles.tables())] + [(v, "view") for v in VIEWS]
     assert manifest["sources"] == [{"path": "benchmark.toml", "sha256": sha256(SEED)}]
     assert sorted(p.name for p in Path("out").iterdir()) == sorted(
         ["manifest.json"] + [f"{n}.parquet" for n, _ in names])
@@ -237,7 +237,7 @@ def test_sql_parses_back_in_its_dialect(dialect):
     assert temporary == [dialect == "spark"] * len(VIEWS)
     header = result.stdout.split("\n\n")[0]
     assert header.startswith(f"-- dlbench views for {dialect}, transpiled from DuckDB")
-    for name in table_names():
+    for name in sqlfiles.tables():
         assert name in header
     for macro in sqlfiles.macros():
         assert f"--   {macro.name}(" in header
@@ -281,7 +281,7 @@ def test_duckdb_views_over_the_parquet_export_give_the_warehouse_rows(seed_db):
     assert cli("export", "parquet", "out", "--no-refresh").exit_code == 0
     script = cli("export", "sql", "--dialect", "duckdb").stdout
     fresh = duckdb.connect()
-    for table in table_names():
+    for table in sqlfiles.tables():
         fresh.read_parquet(f"out/{table}.parquet").create_view(table)
     fresh.execute(script)
     warehouse = duckdb.connect(str(seed_db), read_only=True)

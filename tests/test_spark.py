@@ -22,7 +22,6 @@ pytestmark = pytest.mark.slow  # starts a local Spark session
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install pyspark); the Spark check needs it")
 
 from dlbench import sqlfiles  # noqa: E402
-from dlbench.export import table_names  # noqa: E402
 
 VIEWS = [v.name for v in sqlfiles.views()]
 # fixtures that reach the corners of the views (device quantities, version orders, unicode
@@ -144,7 +143,7 @@ def same(a, b) -> bool:
 def test_every_table_and_view_is_exported(exported):
     _, parquet, sql = exported
     names = {p.stem for p in parquet.glob("*.parquet")}
-    assert names == set(table_names()) | set(VIEWS)
+    assert names == set(sqlfiles.tables()) | set(VIEWS)
     assert [s.split(" AS\n")[0].splitlines()[-1] for s in statements(sql)] == [
         f"CREATE OR REPLACE TEMPORARY VIEW {v}" for v in VIEWS]
 

@@ -1,0 +1,186 @@
+"""collect(): what `dlbench collect` calls. Runs every (model, framework) in its own
+worker process, then appends the successful runs to the output TOML in one
+atomic write. Failed runs (crash, out of memory, unsupported precision) are in
+the result, not in the file: the format has no place for a run without times.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import importlib.util
+import shlex
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+from . import write
+from .adapters import DEVICES, PRECISIONS, framework_key
+from .errors import CollectError, DuplicateRun, FrameworkMissing, MissingDependency
+from .models import get_model
+from .probe import Probe, machine_key as default_machine_key, probe
+from .runner import RunResult, RunSpec, run_one
+
+# the adapter's display name and import name, known without importing the adapter's framework
+FRAMEWORK_NAMES = {"torch": ("PyTorch", "torch"), "jax": ("JAX", "jax")}
+DEFAULT_OUTPUT = Path("data/collected.toml")
+
+
+@dataclass
+class Progress:
+    """What `progress` callbacks get: kind is start, done, failed or written."""
+    kind: str
+    index: int  # 1-based position of the run
+    total: int
+    spec: Optional[RunSpec] = None
+    result: Optional[RunResult] = None
+    message: str = ""
+
+
+@dataclass
+class CollectResult:
+    output: Path
+    machine_key: str
+    machine: dict  # the machine section written (without models)
+    runs: list[RunResult] = field(default_factory=list)
+    written: bool = False  # False when no run succeeded (the output is then untouched)
+    duration_s: float = 0.0
+    command: str = ""
+
+    @property
+    def failed(self) -> list[RunResult]:
+        return [r for r in self.runs if not r.ok]
+
+    @property
+    def succeeded(self) -> list[RunResult]:
+        return [r for r in self.runs if r.ok]
+
+
+def _check_installed(key: str) -> None:
+    """FrameworkMissing now, not one failed worker per model later (no framework import here)."""
+    display, module = FRAMEWORK_NAMES.get(key, (key, key))
+    if importlib.util.find_spec(module) is None:
+        raise FrameworkMissing(display, module, "no such module")
+
+
+def _package_version(key: str) -> Optional[str]:
+    try:
+        return importlib.metadata.version(FRAMEWORK_NAMES[key][1]).split("+")[0]
+    except (importlib.metadata.PackageNotFoundError, KeyError):
+        return None
+
+
+def collect(frameworks: Iterable[str], models: Iterable[str], batch_size: Optional[int] = None,
+            precision: str = "fp32", iterations: int = 10, warmup: int = 2, device: str = "cpu",
+            output: Path = DEFAULT_OUTPUT, machine_key: Optional[str] = None, replace: bool = False,
+            progress: Optional[Callable[[Progress], None]] = None, input_gradient: bool = False,
+            timeout_s: Optional[float] = None, command: Optional[str] = None,
+            python: Optional[str] = None) -> CollectResult:
+    """Measure every model with every framework and append the runs to `output`.
+
+    batch_size None: each model's default for the device (ModelSpec.cpu_batch_size on
+    a CPU, the published batch size on a GPU). Raises a CollectError subclass for
+    bad arguments, a missing framework, a machine key defined differently in
+    `output`, or a run already in `output` (unless replace) -- all before anything
+    runs. KeyboardInterrupt stops the running worker and writes nothing."""
+    started = time.perf_counter()
+    keys = [framework_key(f) for f in frameworks]
+    specs = [get_model(m) for m in models]
+    if not keys or not specs:
+        raise CollectError("nothing to collect: give at least one framework and one model")
+    if precision not in PRECISIONS:
+        raise CollectError(f"unknown precision {precision!r}; expected one of {', '.join(PRECISIONS)}")
+    if device not in DEVICES:
+        raise CollectError(f"unknown device {device!r}; expected one of {', '.join(DEVICES)}")
+    if iterations < 1 or warmup < 0:
+        raise CollectError(f"iterations must be at least 1 and warmup at least 0 (got {iterations}, {warmup})")
+    if batch_size is not None and batch_size < 1:
+        raise CollectError(f"batch size must be at least 1 (got {batch_size})")
+    for module, package in (("tomli_w", "tomli-w"), ("psutil", "psutil"), ("cpuinfo", "py-cpuinfo")):
+        if importlib.util.find_spec(module) is None:  # now, not after minutes of measuring
+            raise MissingDependency(package)
+    for k in dict.fromkeys(keys):
+        _check_installed(k)
+    command = command if command is not None else shlex.join(sys.argv)
+    output = Path(output)
+
+    host: Probe = probe(device)
+    key = machine_key or default_machine_key(host, device)
+    machine = write.machine_table(host, device)
+    doc = write.read_output(output)
+    write.check_machine(doc, key, machine, output)
+
+    plan = []
+    for spec in specs:
+        batch = batch_size or (spec.cpu_batch_size if device == "cpu" else spec.batch_size)
+        for k in keys:
+            plan.append(RunSpec(k, spec.key, batch, precision, device, warmup, iterations, input_gradient))
+    if not replace:  # refuse before spending minutes; libraries are known only after the run, so not compared
+        for rs in plan:
+            name, version = FRAMEWORK_NAMES[rs.framework][0], _package_version(rs.framework)
+            spec = get_model(rs.model)
+            hits = write.find_conflicts(doc, key, spec.name, name, version, precision, None, rs.batch_size)
+            if hits:
+                raise DuplicateRun(write.duplicate_message(output, key, spec.name, name, version, precision,
+                                                           rs.batch_size, hits[0][2]))
+
+    result = CollectResult(output=output, machine_key=key, machine=machine, command=command)
+    for i, rs in enumerate(plan, 1):
+        if progress:
+            progress(Progress("start", i, len(plan), rs, message=f"{rs.framework} {rs.model} batch {rs.batch_size}"))
+        run = run_one(rs, timeout_s=timeout_s, python=python)
+        result.runs.append(run)
+        if progress:
+            progress(Progress("done" if run.ok else "failed", i, len(plan), rs, run,
+                              message="" if run.ok else run.reason or ""))
+
+    good = [r.data for r in result.succeeded]
+    if good:
+        doc = write.read_output(output)  # again: another collector may have written meanwhile
+        doc = write.merge(doc, key, machine, good, command, dt.date.today(), replace, output)
+        write.write_atomic(output, write.dumps(doc))
+        result.written = True
+        if progress:
+            progress(Progress("written", len(plan), len(plan), message=str(output)))
+    result.duration_s = time.perf_counter() - started
+    return result
+
+
+def summary_rows(result: CollectResult) -> list[dict]:
+    """One row per run for a summary table; units in the column names, None where unknown."""
+    rows = []
+    for r in result.runs:
+        d = r.data if r.ok else {}
+        fwd, bwd = d.get("forward_samples") or [], d.get("backward_samples") or []
+        spec = get_model(r.spec.model)
+        rows.append({
+            "model": spec.name,
+            "framework": d.get("framework") or FRAMEWORK_NAMES.get(r.spec.framework, (r.spec.framework,))[0],
+            "version": d.get("version"),
+            "precision": r.spec.precision,
+            "batch_size": r.spec.batch_size,
+            "status": "ok" if r.ok else "failed",
+            "forward_ms": d.get("forward"),
+            "backward_ms": d.get("backward"),
+            "total_ms": (d["forward"] + d["backward"]) if r.ok else None,
+            "forward_min_ms": min(fwd) if fwd else None,
+            "forward_max_ms": max(fwd) if fwd else None,
+            "backward_min_ms": min(bwd) if bwd else None,
+            "backward_max_ms": max(bwd) if bwd else None,
+            "forward_iqr_ms": _iqr(fwd),
+            "backward_iqr_ms": _iqr(bwd),
+            "memory_mb": round(d["memory_bytes"] / 1e6, 1) if d.get("memory_bytes") is not None else None,
+            "threads": d.get("threads"),
+            "wall_s": round(r.wall_s, 2),
+            "reason": r.reason,
+        })
+    return rows
+
+
+def _iqr(xs: list[float]) -> Optional[float]:
+    if len(xs) < 2:
+        return None
+    q = statistics.quantiles(xs, n=4, method="inclusive")
+    return q[2] - q[0]

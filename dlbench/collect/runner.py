@@ -1,0 +1,125 @@
+"""Run each measurement in a fresh subprocess and collect its JSON.
+
+A run that crashes, is killed (out of memory) or times out becomes a failed
+RunResult with the reason; the caller goes on with the next run. On Ctrl-C the
+child is killed and KeyboardInterrupt propagates: nothing is returned, so the
+caller writes nothing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+# the folder holding the `dlbench` package, put first on the child's PYTHONPATH
+# (dlbench/ may be a namespace package until the new layout lands)
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+STDERR_TAIL = 2000  # characters of a crashed child's output kept in the reason
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One measurement: what the worker gets as --spec JSON."""
+    framework: str  # adapter key: torch, jax
+    model: str  # model key: alexnet, overfeat, vgg_a, googlenet
+    batch_size: int
+    precision: str = "fp32"
+    device: str = "cpu"
+    warmup: int = 2
+    iterations: int = 10
+    input_gradient: bool = False
+
+
+@dataclass
+class RunResult:
+    spec: RunSpec
+    ok: bool
+    reason: str | None = None  # why it failed
+    data: dict = field(default_factory=dict)  # the worker's measurement when ok
+    wall_s: float = 0.0  # spawn to reap, as seen by the collector
+
+    def as_dict(self) -> dict:
+        return {"spec": asdict(self.spec), "ok": self.ok, "reason": self.reason, "data": self.data,
+                "wall_s": self.wall_s}
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(code).name
+    except ValueError:
+        return f"signal {code}"
+
+
+def _tail(path: Path) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    text = text.strip()
+    return text[-STDERR_TAIL:]
+
+
+def run_one(spec: RunSpec, timeout_s: float | None = None, python: str | None = None) -> RunResult:
+    """Run `spec` in a new process (`python -m dlbench.collect.worker`) and wait for it."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = PACKAGE_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    with tempfile.TemporaryDirectory(prefix="dlbench-collect-") as tmp:
+        out = Path(tmp) / "result.json"
+        log = Path(tmp) / "output.txt"
+        payload = dict(asdict(spec), spawned_at_ns=time.time_ns())
+        cmd = [python or sys.executable, "-m", "dlbench.collect.worker", "--spec", json.dumps(payload),
+               "--out", str(out)]
+        start = time.perf_counter()
+        with open(log, "wb") as logf:
+            # a new session: Ctrl-C reaches the collector only, which then kills the child itself
+            child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                                     env=env, start_new_session=True)
+            try:
+                rc = child.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                _kill(child)
+                return RunResult(spec, False, f"timed out after {timeout_s:g} s; killed",
+                                 wall_s=time.perf_counter() - start)
+            except BaseException:  # KeyboardInterrupt, SystemExit: stop the child, write nothing
+                _kill(child)
+                raise
+        wall = time.perf_counter() - start
+        result = None
+        if out.exists():
+            try:
+                result = json.loads(out.read_text())
+            except (OSError, ValueError) as e:
+                return RunResult(spec, False, f"unreadable result from the worker: {e}", wall_s=wall)
+        if result is not None and result.get("ok"):
+            return RunResult(spec, True, data=result, wall_s=wall)
+        if result is not None:
+            return RunResult(spec, False, result.get("reason") or "failed", wall_s=wall)
+        if rc < 0:
+            name = _signal_name(-rc)
+            hint = " (the out-of-memory killer sends this; is the batch too large?)" if -rc == signal.SIGKILL else ""
+            reason = f"worker killed by {name}{hint}"
+        else:
+            reason = f"worker exited with status {rc}"
+        tail = _tail(log)
+        if tail:
+            reason += "; its output ends: " + tail.splitlines()[-1][:500]
+        return RunResult(spec, False, reason, data={"output_tail": tail}, wall_s=wall)
+
+
+def _kill(child: subprocess.Popen) -> None:
+    """Kill the worker and its whole session (it may have started helpers), then reap it."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, AttributeError):
+        child.kill()
+    try:
+        child.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass

@@ -1,0 +1,89 @@
+"""One measurement in a fresh process: `python -m dlbench.collect.worker --spec JSON --out FILE`.
+
+The runner starts one of these per (framework, model, precision), so caches and
+allocator state never carry over from one run to the next. It writes one JSON
+object to --out: the measurement (`"ok": true`) or the reason it could not run
+(`"ok": false`, for the collector's own errors such as an unsupported
+precision). Anything else (a crash, the out-of-memory killer) leaves no file and
+the runner reports the exit status and the end of stderr.
+
+Test hook: DLBENCH_COLLECT_CRASH="<framework>:<model>[:kill|abort|raise|hang]" makes the
+matching run die after building its model (SIGKILL by default, as the
+out-of-memory killer would), so tests can check the other runs go on.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+
+CRASH_ENV = "DLBENCH_COLLECT_CRASH"
+
+
+def _write_json(path: str, data: dict) -> None:
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(data, f)
+    os.replace(tmp, path)
+
+
+def _maybe_crash(framework: str, model: str) -> None:
+    hook = os.environ.get(CRASH_ENV, "")
+    if not hook:
+        return
+    parts = hook.split(":")
+    if parts[:2] != [framework, model]:
+        return
+    how = parts[2] if len(parts) > 2 else "kill"
+    sys.stderr.write(f"{CRASH_ENV}={hook}: crashing on purpose ({how})\n")
+    sys.stderr.flush()
+    if how == "abort":
+        os.abort()
+    if how == "raise":
+        raise RuntimeError("crash requested by " + CRASH_ENV)
+    if how == "hang":  # for the Ctrl-C test: a run that never ends by itself
+        time.sleep(3600)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def main(argv=None) -> int:
+    started_ns = time.time_ns()
+    p = argparse.ArgumentParser(prog="python -m dlbench.collect.worker")
+    p.add_argument("--spec", required=True, help="the run as JSON (see runner.RunSpec)")
+    p.add_argument("--out", required=True, help="where to write the result JSON")
+    args = p.parse_args(argv)
+    spec = json.loads(args.spec)
+
+    from .adapters import get_adapter
+    from .errors import CollectError
+    from .models import get_model
+    from .protocol import measure
+
+    spawn_ms = max(0.0, (started_ns - spec.get("spawned_at_ns", started_ns)) / 1e6)
+    adapter = get_adapter(spec["framework"])
+    model = get_model(spec["model"])
+    try:
+        if os.environ.get(CRASH_ENV):
+            orig_make_input = adapter.make_input
+
+            def make_input():
+                orig_make_input()
+                _maybe_crash(adapter.key, model.key)
+
+            adapter.make_input = make_input
+        result = measure(adapter, model, spec["batch_size"], spec["precision"], spec["device"],
+                         spec["warmup"], spec["iterations"], spec.get("input_gradient", False))
+    except CollectError as e:
+        _write_json(args.out, {"ok": False, "reason": f"{type(e).__name__}: {e}"})
+        return 3
+    result["ok"] = True
+    result["spawn_ms"] = round(spawn_ms, 3)
+    _write_json(args.out, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
