@@ -268,6 +268,90 @@ def schema(
     _write_text(schema_text(), output)
 
 
+COLLECT_SUMMARY = ("model", "framework", "version", "precision", "batch_size", "status", "forward_ms",
+                   "backward_ms", "total_ms", "forward_iqr_ms", "backward_iqr_ms", "memory_mb", "threads", "wall_s")
+
+
+@app.command()
+@handles_errors
+def collect(
+    framework: Optional[List[str]] = typer.Option(None, "--framework", help="torch or jax; repeatable. Default: both."),
+    model: Optional[List[str]] = typer.Option(
+        None, "--model", help="alexnet, overfeat, vgg_a or googlenet; repeatable. Default: all four."),
+    batch_size: Optional[int] = typer.Option(
+        None, "--batch-size", min=1, help="Default: the published batch on a GPU (128, 128, 64, 128); "
+        "16, 8, 8, 16 on a CPU."),
+    precision: str = typer.Option("fp32", "--precision", help="fp32, bf16 or fp16."),
+    iterations: int = typer.Option(10, "--iterations", min=1, help="Timed iterations per run."),
+    warmup: int = typer.Option(2, "--warmup", min=0, help="Untimed iterations before them."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda (cuda is untested)."),
+    output: Path = typer.Option(Path("data/collected.toml"), "--output", "-o", dir_okay=False,
+                                help="The TOML file to write; new runs are added to it."),
+    machine_key: Optional[str] = typer.Option(None, "--machine-key",
+                                              help="The machine section's key. Default: from the CPU/GPU probe."),
+    replace: bool = typer.Option(False, "--replace", help="Replace runs of the same identity already in the file."),
+    input_gradient: bool = typer.Option(False, "--input-gradient",
+                                        help="Also compute the gradient of the input image (convnet-benchmarks does not)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds one run may take before it is killed."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="The summary table: markdown (default on a terminal), "
+                                      "csv (default otherwise), json, ndjson."),
+):
+    """Measure PyTorch and JAX on this machine and write a submission file.
+
+    Each (framework, model, precision) runs in a fresh process: warm-up iterations,
+    then timed ones, forward and backward timed apart with the device synchronised
+    before every clock read; every sample is kept. The file is written once, at the
+    end (atomically), in the seed's format; `dlbench validate` accepts it. Exit 1
+    when a run failed (the others are still written)."""
+    from .collect import collect as run_collect
+    from .collect import summary_rows
+    from .output import render
+
+    fmt = _out_format(fmt)
+    bar = _collect_bar(len(framework or [1, 2]) * len(model or [1, 2, 3, 4]) * (warmup + iterations))
+    try:
+        result = run_collect(framework or ["torch", "jax"], model or ["alexnet", "overfeat", "vgg_a", "googlenet"],
+                             batch_size=batch_size, precision=precision, iterations=iterations, warmup=warmup,
+                             device=device, output=output, machine_key=machine_key, replace=replace,
+                             progress=bar, input_gradient=input_gradient, timeout_s=timeout)
+    except KeyboardInterrupt:
+        _err("Interrupted; nothing was written.")
+        raise typer.Exit(code=130)
+    finally:
+        if bar is not None:
+            bar.close()
+    rows = [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in summary_rows(result)]
+    typer.echo(render(list(COLLECT_SUMMARY), [tuple(r[c] for c in COLLECT_SUMMARY) for r in rows], fmt), nl=False)
+    for r in result.failed:
+        _err(f"failed: {r.spec.framework} {r.spec.model} batch {r.spec.batch_size}: {r.reason}")
+    where = f"wrote {len(result.succeeded)} run(s) to {output}" if result.written else f"{output} is unchanged"
+    _err(f"dlbench: {where} in {result.duration_s:.0f} s ({len(result.failed)} failed)")
+    if result.failed:
+        raise typer.Exit(code=int(ExitCode.RUNTIME))
+
+
+class _CollectBar:
+    """click's progress bar over every iteration of every run (with the time left), on a terminal."""
+
+    def __init__(self, steps: int):
+        self.bar = typer.progressbar(length=steps, label="collect", show_eta=True, show_pos=True, file=sys.stderr)
+        self.bar.__enter__()
+
+    def __call__(self, p) -> None:
+        if p.kind == "start":
+            self.bar.label = f"[{p.index}/{p.total}] {p.message}"
+        elif p.kind == "step":
+            self.bar.label = f"[{p.index}/{p.total}] {p.spec.framework} {p.spec.model}: {p.message}"
+            self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.__exit__(None, None, None)
+
+
+def _collect_bar(steps: int):
+    return _CollectBar(steps) if sys.stderr.isatty() else None
+
+
 @export_app.command("json")
 @handles_errors
 def export_json(

@@ -48,6 +48,17 @@ FRAMEWORK_KEYS = {
     "name", "version", "forward", "backward", "total", "memory",
     "precision", "label", "libraries", "forward_samples", "backward_samples",
 }
+# How a run was measured, as `dlbench collect` records it: checked, kept in runs.extra
+# (json_extract(extra, '$.threads')), no warning. key -> what it must be
+RUN_METADATA = {
+    "threads": "a positive whole number: the threads the framework used",
+    "warmup": "a whole number: untimed iterations before the timed ones",
+    "iterations": "a positive whole number: timed iterations",
+    "input_gradient": "true or false: whether the gradient of the input image was computed",
+    "clock": 'a string naming the clock, such as "time.perf_counter_ns"',
+    "command": "a string: the command line that measured the run",
+}
+FRAMEWORK_KEYS |= RUN_METADATA.keys()
 # raw samples of a timing: key -> (metric, the timing key it belongs to)
 SAMPLES = {"forward_samples": ("forward_ms", "forward"), "backward_samples": ("backward_ms", "backward")}
 MAX_SAMPLES = 1_000_000  # per run and metric
@@ -147,6 +158,8 @@ def _jsonable(value):
 # ingest_warnings and warehouse_meta); each is a table of sql/schema/tables.sql
 ROW_TABLES = ("machines", "devices", "models", "frameworks", "runs", "run_libraries", "measurements", "samples",
               "source_machines")
+# the keys run_fast reads; any other key takes the general path
+_FAST_KEYS = FRAMEWORK_KEYS - SAMPLES.keys() - RUN_METADATA.keys()
 # the columns of the rows that are stored as tuples (see _Reader._store)
 TUPLE_COLUMNS = {
     "runs": ("run_id", "machine_id", "model_id", "framework_id", "source_id", "position", "line", "precision",
@@ -481,12 +494,28 @@ class _Reader:
             elif self.finite(v, path + (k,)):
                 extra[k] = v
                 self.warn(path + (k,), f"unknown key '{k}' on a framework entry; kept in runs.extra")
+        for k in RUN_METADATA.keys() & f.keys():
+            if self.metadata_value(f, k, path):
+                extra[k] = f[k]
         if "total" in f:
             self._total(path, values)
         if name is None or version is None or unnamed_library:
             return  # an error was reported; no key to build
         self._store(path, machine_id, mkey, model_id, f, name, version, precision, label, libs, lib_rows, values,
                     extra, samples)
+
+    def metadata_value(self, f: dict, key: str, path) -> bool:
+        """True when a RUN_METADATA key holds what it must; else an error."""
+        v, expected = f[key], RUN_METADATA[key]
+        if key == "input_gradient":
+            ok = type(v) is bool
+        elif key in ("clock", "command"):
+            return self.text_value(f, key, path, expected=expected) is not None
+        else:
+            ok = type(v) is int and (v >= 0 if key == "warmup" else v > 0) and v <= MAX_COUNT
+        if not ok:
+            self.error(path + (key,), f"wrong value: got {describe(v)}", expected)
+        return ok
 
     def samples_value(self, f: dict, key: str, path, values) -> tuple | None:
         """(metric, [(value, written)]) of a `forward_samples`/`backward_samples` array,
@@ -522,7 +551,7 @@ class _Reader:
         Most of an ingest's own time goes to these entries, so this checks exactly
         what run() checks, but only the good case; False means something is unusual
         (nothing is recorded then), and run() reads the entry, reporting what is wrong."""
-        if not f.keys() <= FRAMEWORK_KEYS or "forward_samples" in f or "backward_samples" in f:
+        if not f.keys() <= _FAST_KEYS:
             return False
         name, version = f.get("name"), f.get("version")
         precision, label = f.get("precision"), f.get("label")

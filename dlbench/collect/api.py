@@ -30,7 +30,8 @@ DEFAULT_OUTPUT = Path("data/collected.toml")
 
 @dataclass
 class Progress:
-    """What `progress` callbacks get: kind is start, done, failed or written."""
+    """What `progress` callbacks get: kind is start, step (an iteration ended; message
+    "warmup 1/2" or "timed 3/10"), done, failed or written."""
     kind: str
     index: int  # 1-based position of the run
     total: int
@@ -130,7 +131,11 @@ def collect(frameworks: Iterable[str], models: Iterable[str], batch_size: Option
     for i, rs in enumerate(plan, 1):
         if progress:
             progress(Progress("start", i, len(plan), rs, message=f"{rs.framework} {rs.model} batch {rs.batch_size}"))
-        run = run_one(rs, timeout_s=timeout_s, python=python)
+        step = None
+        if progress:
+            def step(phase: str, j: int, n: int, i=i, rs=rs) -> None:
+                progress(Progress("step", i, len(plan), rs, message=f"{phase} {j}/{n}"))
+        run = run_one(rs, timeout_s=timeout_s, python=python, on_step=step)
         result.runs.append(run)
         if progress:
             progress(Progress("done" if run.ok else "failed", i, len(plan), rs, run,

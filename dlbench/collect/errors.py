@@ -1,9 +1,14 @@
 """The collector's named errors (the CLI turns each into a message and an exit code)."""
 from __future__ import annotations
 
+from ..errors import DlbenchError, ExitCode
 
-class CollectError(Exception):
-    """Base of every error the collector raises on purpose."""
+
+class CollectError(DlbenchError):
+    """Base of every error the collector raises on purpose (bad arguments, a missing
+    framework, a run already in the output): exit code 2, nothing measured or written."""
+
+    exit_code = ExitCode.BAD_INPUT
 
 
 class FrameworkMissing(CollectError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import statistics
 import time
+from typing import Callable
 
 from .adapters.base import Adapter
 from .models import ModelSpec
@@ -25,15 +26,20 @@ def ms(ns: int) -> float:
     return round(ns / 1e6, 6)
 
 
-def timed_loop(adapter: Adapter, warmup: int, iterations: int) -> tuple[list[float], list[float]]:
-    """(forward_ms, backward_ms) samples, one of each per timed iteration, in order."""
+def timed_loop(adapter: Adapter, warmup: int, iterations: int,
+               on_step: Callable[[str, int, int], None] | None = None) -> tuple[list[float], list[float]]:
+    """(forward_ms, backward_ms) samples, one of each per timed iteration, in order.
+    on_step(phase, i, n) after each warm-up ("warmup") and timed ("timed") iteration,
+    outside the timed region (the CLI's progress bar)."""
     clock = time.perf_counter_ns
-    for _ in range(warmup):
+    for i in range(warmup):
         h = adapter.forward()
         adapter.synchronize()
         adapter.backward(h)
         adapter.synchronize()
         del h
+        if on_step:
+            on_step("warmup", i + 1, warmup)
     gc.collect()  # benchmark.lua calls collectgarbage() between phases too
     forward, backward = [], []
     for _ in range(iterations):
@@ -48,11 +54,14 @@ def timed_loop(adapter: Adapter, warmup: int, iterations: int) -> tuple[list[flo
         del h  # drop the forward's saved activations before the next forward
         forward.append(ms(t1 - t0))
         backward.append(ms(t2 - t1))
+        if on_step:
+            on_step("timed", len(forward), iterations)
     return forward, backward
 
 
 def measure(adapter: Adapter, spec: ModelSpec, batch_size: int, precision: str, device: str,
-            warmup: int, iterations: int, input_gradient: bool = False) -> dict:
+            warmup: int, iterations: int, input_gradient: bool = False,
+            on_step: Callable[[str, int, int], None] | None = None) -> dict:
     """Import, build, warm up and time one (framework, model, precision); plain data out."""
     clock = time.perf_counter_ns
     t0 = clock()
@@ -62,7 +71,7 @@ def measure(adapter: Adapter, spec: ModelSpec, batch_size: int, precision: str, 
     adapter.build(spec, batch_size, precision, device, input_gradient=input_gradient)
     adapter.make_input()
     t2 = clock()
-    forward, backward = timed_loop(adapter, warmup, iterations)
+    forward, backward = timed_loop(adapter, warmup, iterations, on_step)
     t3 = clock()
     versions = adapter.versions()
     return {

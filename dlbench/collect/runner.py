@@ -16,6 +16,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 # the folder holding the `dlbench` package, put first on the child's PYTHONPATH
 # (dlbench/ may be a namespace package until the new layout lands)
@@ -65,28 +66,41 @@ def _tail(path: Path) -> str:
     return text[-STDERR_TAIL:]
 
 
-def run_one(spec: RunSpec, timeout_s: float | None = None, python: str | None = None) -> RunResult:
-    """Run `spec` in a new process (`python -m dlbench.collect.worker`) and wait for it."""
+POLL_S = 0.2  # how often the progress file is read while a worker runs
+
+
+def run_one(spec: RunSpec, timeout_s: float | None = None, python: str | None = None,
+            on_step: Callable[[str, int, int], None] | None = None) -> RunResult:
+    """Run `spec` in a new process (`python -m dlbench.collect.worker`) and wait for it.
+    on_step(phase, i, n) is called for each iteration the worker reports."""
     env = dict(os.environ)
     env["PYTHONPATH"] = PACKAGE_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("PYTHONUNBUFFERED", "1")
     with tempfile.TemporaryDirectory(prefix="dlbench-collect-") as tmp:
         out = Path(tmp) / "result.json"
         log = Path(tmp) / "output.txt"
+        steps = Path(tmp) / "progress.txt"
         payload = dict(asdict(spec), spawned_at_ns=time.time_ns())
         cmd = [python or sys.executable, "-m", "dlbench.collect.worker", "--spec", json.dumps(payload),
-               "--out", str(out)]
+               "--out", str(out), "--progress", str(steps)]
         start = time.perf_counter()
         with open(log, "wb") as logf:
             # a new session: Ctrl-C reaches the collector only, which then kills the child itself
             child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
                                      env=env, start_new_session=True)
+            seen = 0
             try:
-                rc = child.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                _kill(child)
-                return RunResult(spec, False, f"timed out after {timeout_s:g} s; killed",
-                                 wall_s=time.perf_counter() - start)
+                while True:
+                    try:
+                        rc = child.wait(timeout=POLL_S)
+                        break
+                    except subprocess.TimeoutExpired:
+                        if timeout_s is not None and time.perf_counter() - start > timeout_s:
+                            _kill(child)
+                            return RunResult(spec, False, f"timed out after {timeout_s:g} s; killed",
+                                             wall_s=time.perf_counter() - start)
+                        seen = _report_steps(steps, seen, on_step)
+                _report_steps(steps, seen, on_step)
             except BaseException:  # KeyboardInterrupt, SystemExit: stop the child, write nothing
                 _kill(child)
                 raise
@@ -111,6 +125,18 @@ def run_one(spec: RunSpec, timeout_s: float | None = None, python: str | None = 
         if tail:
             reason += "; its output ends: " + tail.splitlines()[-1][:500]
         return RunResult(spec, False, reason, data={"output_tail": tail}, wall_s=wall)
+
+
+def _report_steps(path: Path, seen: int, on_step) -> int:
+    """Pass the progress lines after the first `seen` to on_step; the new count."""
+    if on_step is None or not path.exists():
+        return seen
+    lines = path.read_text().splitlines()
+    for line in lines[seen:]:
+        parts = line.split()
+        if len(parts) == 3:
+            on_step(parts[0], int(parts[1]), int(parts[2]))
+    return max(seen, len(lines))
 
 
 def _kill(child: subprocess.Popen) -> None:

@@ -54,7 +54,14 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m dlbench.collect.worker")
     p.add_argument("--spec", required=True, help="the run as JSON (see runner.RunSpec)")
     p.add_argument("--out", required=True, help="where to write the result JSON")
+    p.add_argument("--progress", help="append a line 'PHASE I N' here after each iteration")
     args = p.parse_args(argv)
+    progress = open(args.progress, "a", buffering=1) if args.progress else None
+
+    def on_step(phase: str, i: int, n: int) -> None:
+        if progress is not None:
+            progress.write(f"{phase} {i} {n}\n")
+
     spec = json.loads(args.spec)
 
     from .adapters import get_adapter
@@ -75,7 +82,7 @@ def main(argv=None) -> int:
 
             adapter.make_input = make_input
         result = measure(adapter, model, spec["batch_size"], spec["precision"], spec["device"],
-                         spec["warmup"], spec["iterations"], spec.get("input_gradient", False))
+                         spec["warmup"], spec["iterations"], spec.get("input_gradient", False), on_step)
     except CollectError as e:
         _write_json(args.out, {"ok": False, "reason": f"{type(e).__name__}: {e}"})
         return 3

@@ -26,21 +26,14 @@ import re
 import tempfile
 from pathlib import Path
 
+from ..ingest.document import model_key
 from .errors import DuplicateRun, MachineMismatch, OutputUnreadable
 from .probe import Probe
 
-# Keys the collector writes on a framework entry that ingest/document.py's FRAMEWORK_KEYS
-# does not know yet (each is a validator warning until the ingest side adds it), with types:
+# Keys the collector writes on a framework entry that ingest/document.py does not know yet
+# (each is a validator warning until the ingest side adds it):
 KEYS_THE_VALIDATOR_DOES_NOT_KNOW = {
-    "forward_samples",  # array of float, ms, iteration order
-    "backward_samples",  # array of float, ms, iteration order
     "date",  # TOML local date (datetime.date), the day of the run
-    "threads",  # integer, intra-op threads
-    "warmup",  # integer, untimed iterations
-    "iterations",  # integer, timed iterations (= len(forward_samples))
-    "input_gradient",  # boolean, whether the image's own gradient was computed
-    "clock",  # string, "time.perf_counter_ns"
-    "command",  # string, the command line that collected the run
 }
 
 HEADER = """\
@@ -51,11 +44,6 @@ HEADER = """\
 # memory is the peak over the worker's baseline (CPU: resident set; GPU: allocator peak).
 
 """
-
-
-def model_key(name: str) -> str:
-    """As the warehouse's ingest/document.py model_key: letters and digits, lower case."""
-    return re.sub(r"[^0-9a-z]+", "", name.casefold()) or name
 
 
 def size_text(n: int | None, decimal: bool = True, mb: bool = False) -> str | None:

@@ -34,7 +34,9 @@ def collected(tmp_path_factory):
 def test_file_has_everything(collected):
     out, result, events = collected
     assert result.written and not result.failed
-    assert [e.kind for e in events] == ["start", "done", "start", "done", "written"]
+    assert [e.kind for e in events if e.kind != "step"] == ["start", "done", "start", "done", "written"]
+    steps = [(e.index, e.message) for e in events if e.kind == "step"]  # what the progress bar shows
+    assert steps == [(i, m) for i in (1, 2) for m in ("warmup 1/1", "timed 1/3", "timed 2/3", "timed 3/3")]
     doc = tomli.loads(out.read_text())
     (key, machine), = doc.items()
     assert key == result.machine_key
