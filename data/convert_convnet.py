@@ -20,6 +20,26 @@ total that differs from forward + backward by more than rounding, as VGG [A]
 "Chainer" 251 + 632 vs 885; Overfeat "CL-nn (Torch)" repeating the AlexNet row):
 they are real data with real flaws and are not "fixed" here.
 
+Dates, native stacks and model names
+------------------------------------
+
+The published table names no versions, but the convnet-benchmarks README says when
+each stack was measured; the converter writes that as ``date`` on the framework
+entry (a TOML date, or the year alone where only the year is given): Torch + cuDNN
+R4 (fp16 and fp32) 2016-02-28; Nervana neon 2016-03-03; TensorFlow 2016-04-25 (a
+build from commit 55068f32 of that day; the commit is not a release, so the version
+stays "unknown"); Caffe native, cuda-convnet2, cuDNN R2 and Caffe-CLGreenTea 2015.
+fbfft, Chainer, Torch-7 (native) and CL-nn get no date: none is given.
+
+"native" (Caffe (native), and Caffe, the same stack; Torch-7 (native)) means the
+framework's own kernels, no library: those entries get ``libraries = []`` ("none"),
+while a stack whose libraries the table does not name (TensorFlow, Chainer, neon)
+gets no ``libraries`` key ("not known").
+
+Each model's name as published ("OxfordNet [Model-A]") is kept as the model's
+``label``; its ``name`` is the one the seed benchmark.toml uses ("VGG [A]"), so the
+same model compares across machines.
+
 Label mapping
 -------------
 
@@ -40,9 +60,9 @@ fbfft (Torch)              Torch       fbfft unknown               (none)
 Chainer                    Chainer     (none)                      (none)
 cudaconvnet2*              Torch       cuda-convnet2 unknown       (none)
 CuDNN[R2] *                Torch       cuDNN R2                    (none)
-Caffe (native)             Caffe       (none)                      (none)
-Caffe                      Caffe       (none)                      (none)
-Torch-7 (native)           Torch       (none)                      (none)
+Caffe (native)             Caffe       [] (native: none)           (none)
+Caffe                      Caffe       [] (native: none)           (none)
+Torch-7 (native)           Torch       [] (native: none)           (none)
 CL-nn (Torch)              Torch       clnn unknown                (none)
 Caffe-CLGreenTea           Caffe       GreenTea unknown            (none)
 =========================  ==========  ==========================  =========
@@ -79,6 +99,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import re
 import sys
 from pathlib import Path
@@ -105,22 +126,47 @@ DEVICE = {
     "quantity": 1,
 }
 
-# label -> (framework, ((library, version), ...), precision or None)
+NATIVE = ()  # libraries = []: the framework's own kernels, no library
+NOT_NAMED = None  # no libraries key: the table does not say which libraries ran
+
+# label -> (framework, ((library, version), ...) or NATIVE or NOT_NAMED, precision or None)
 LABELS: dict[str, tuple[str, tuple[tuple[str, str], ...], str | None]] = {
     "CuDNN[R4]-fp16 (Torch)": ("Torch", (("cuDNN", "R4"),), "fp16"),
     "CuDNN[R4]-fp32 (Torch)": ("Torch", (("cuDNN", "R4"),), "fp32"),
-    "Nervana-neon-fp16": ("neon", (), "fp16"),
-    "Nervana-neon-fp32": ("neon", (), "fp32"),
-    "TensorFlow": ("Tensorflow", (), None),
+    "Nervana-neon-fp16": ("neon", NOT_NAMED, "fp16"),
+    "Nervana-neon-fp32": ("neon", NOT_NAMED, "fp32"),
+    "TensorFlow": ("Tensorflow", NOT_NAMED, None),
     "fbfft (Torch)": ("Torch", (("fbfft", UNKNOWN),), None),
-    "Chainer": ("Chainer", (), None),
+    "Chainer": ("Chainer", NOT_NAMED, None),
     "cudaconvnet2*": ("Torch", (("cuda-convnet2", UNKNOWN),), None),
     "CuDNN[R2] *": ("Torch", (("cuDNN", "R2"),), None),
-    "Caffe (native)": ("Caffe", (), None),
-    "Caffe": ("Caffe", (), None),
-    "Torch-7 (native)": ("Torch", (), None),
+    "Caffe (native)": ("Caffe", NATIVE, None),
+    "Caffe": ("Caffe", NATIVE, None),
+    "Torch-7 (native)": ("Torch", NATIVE, None),
     "CL-nn (Torch)": ("Torch", (("clnn", UNKNOWN),), None),
     "Caffe-CLGreenTea": ("Caffe", (("GreenTea", UNKNOWN),), None),
+}
+
+# label -> when the convnet-benchmarks README says the stack was measured: a date, or a year
+DATES: dict[str, datetime.date | int] = {
+    "CuDNN[R4]-fp16 (Torch)": datetime.date(2016, 2, 28),
+    "CuDNN[R4]-fp32 (Torch)": datetime.date(2016, 2, 28),
+    "Nervana-neon-fp16": datetime.date(2016, 3, 3),
+    "Nervana-neon-fp32": datetime.date(2016, 3, 3),
+    "TensorFlow": datetime.date(2016, 4, 25),  # built from commit 55068f32 of that day
+    "cudaconvnet2*": 2015,
+    "CuDNN[R2] *": 2015,
+    "Caffe (native)": 2015,
+    "Caffe": 2015,
+    "Caffe-CLGreenTea": 2015,
+}
+
+# model name (as the seed writes it) -> the name in the published table
+MODEL_LABELS = {
+    "AlexNet": "AlexNet",
+    "Overfeat": "Overfeat [fast]",
+    "VGG [A]": "OxfordNet [Model-A]",
+    "GoogleNet": "GoogleNet V1",
 }
 
 HEADER = """\
@@ -135,8 +181,11 @@ HEADER = """\
 # Flaws of the published table are kept as they are (e.g. a total that differs
 # from forward + backward by more than rounding; Overfeat "CL-nn (Torch)"
 # repeating the AlexNet row).
-# The table names no framework versions, so every version is "unknown"; `label`
-# is the stack's name exactly as published (asterisks are footnote markers).
+# The table names no framework versions, so every version is "unknown"; `date` is
+# when the README says the stack was measured (a year where only the year is given).
+# `label` is the stack's (or model's) name exactly as published (asterisks are
+# footnote markers). `libraries = []` marks a native stack (no library); no
+# `libraries` key means the table does not say.
 """
 
 
@@ -159,6 +208,10 @@ def toml_value(value) -> str:
         raise TypeError("booleans are not used in this format")
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value.isoformat()  # a TOML local date
+    if value == ():
+        return "[]"
     if isinstance(value, str):
         return toml_string(value)
     raise TypeError(f"unsupported TOML value {value!r}")
@@ -212,8 +265,12 @@ def build_models(rows: list[dict]) -> list[dict]:
         name = row["model"]
         model = models.get(name)
         if model is None:
+            if name not in MODEL_LABELS:
+                raise ConvertError(f"{row['where']}: unknown model {name!r}; add its published name to "
+                                   f"MODEL_LABELS in {Path(__file__).name}")
             model = models[name] = {
-                "name": name, "batch_size": row["batch_size"], "input": row["input"], "frameworks": [],
+                "name": name, "label": MODEL_LABELS[name], "batch_size": row["batch_size"], "input": row["input"],
+                "frameworks": [],
             }
         else:
             for col in ("batch_size", "input"):
@@ -221,7 +278,7 @@ def build_models(rows: list[dict]) -> list[dict]:
                     raise ConvertError(
                         f"{row['where']}: {name} has {col} {row[col]!r} here but {model[col]!r} in an "
                         f"earlier row; one model entry can carry only one {col}")
-        key = (name, framework, UNKNOWN, libraries, precision)
+        key = (name, framework, UNKNOWN, libraries or (), precision)
         if key in seen:
             raise ConvertError(
                 f"{row['where']}: label {label!r} gives the same (model, framework, version, libraries, "
@@ -230,7 +287,7 @@ def build_models(rows: list[dict]) -> list[dict]:
         model["frameworks"].append({
             "name": framework, "version": UNKNOWN, "label": label, "precision": precision,
             "forward": row["forward_ms"], "backward": row["backward_ms"], "total": row["total_ms"],
-            "libraries": libraries,
+            "libraries": libraries, "date": DATES.get(label),
         })
     return list(models.values())
 
@@ -251,14 +308,16 @@ def render(models: list[dict]) -> str:
     table(f"[[{SLUG}.devices]]", 1, DEVICE)
     for model in models:
         table(f"[[{SLUG}.models]]", 1, {
-            "name": model["name"], "type": "model",
+            "name": model["name"], "label": model["label"], "type": "model",
             "batch_size": model["batch_size"], "input": model["input"],
         })
         for fw in model["frameworks"]:
             table(f"[[{SLUG}.models.frameworks]]", 2, {
-                key: fw[key] for key in ("name", "version", "label", "precision", "forward", "backward", "total")
+                **{key: fw[key] for key in ("name", "version", "label", "precision", "date", "forward", "backward",
+                                            "total")},
+                "libraries": NATIVE if fw["libraries"] == NATIVE else None,
             })
-            for lib_name, lib_version in fw["libraries"]:
+            for lib_name, lib_version in fw["libraries"] or ():
                 table(f"[[{SLUG}.models.frameworks.libraries]]", 3, {"name": lib_name, "version": lib_version})
     return "\n".join(out) + "\n"
 

@@ -222,6 +222,9 @@ def report(
                                                   help="Only this framework (name, any case); repeatable."),
     baseline: Optional[str] = typer.Option(None, "--baseline",
                                            help="Speedups against this framework's best run on each model."),
+    include_flagged: bool = typer.Option(False, "--include-flagged",
+                                         help="Rank and average the runs with an error-level data-quality "
+                                              "finding too (and memory that is a reservation); they stay marked."),
     db: str = DbOption,
     no_refresh: bool = NoRefresh,
 ):
@@ -230,7 +233,7 @@ def report(
 
     _fresh(db, no_refresh)
     text = build_report(db, machines=machine or [], models=model or [], frameworks=framework or [],
-                        baseline=baseline)
+                        baseline=baseline, include_flagged=include_flagged)
     if output is None:
         typer.echo(text, nl=False)
     else:

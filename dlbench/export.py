@@ -88,6 +88,12 @@ def _count(number, text):
     return text if text is not None else number
 
 
+def _date(text):
+    """A `date` column as the document holds it: a year was written as an integer, a TOML
+    date is an ISO string (as every date in the document)."""
+    return int(text) if text is not None and len(text) == 4 else text
+
+
 def sources(con) -> list[dict]:
     """The warehouse's input files, in path order."""
     return sorted(_rows(con, "sources"), key=lambda s: s["path"])
@@ -203,6 +209,8 @@ def _model(m, runs, frameworks, measurements, libraries) -> dict:
     _put(out, "details", m["details"])
     _put(out, "batch_size", _count(m["batch_size"], m["batch_size_text"]))
     _put(out, "input", m["input_shape"])
+    _put(out, "label", m["label"])
+    _put(out, "date", _date(m["date"]))
     if m["has_frameworks"]:
         out["frameworks"] = [_run(r, frameworks, measurements, libraries) for r in runs.get(m["model_id"], [])]
     return out
@@ -215,6 +223,7 @@ def _run(r, frameworks, measurements, libraries) -> dict:
     out["version"] = framework["version"]
     _put(out, "precision", r["precision"])
     _put(out, "label", r["label"])
+    _put(out, "date", _date(r["date"]))
     for m in measurements.get(r["run_id"], []):
         out[m["key"]] = json.loads(m["written"])
     if r["has_libraries"]:

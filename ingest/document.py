@@ -12,6 +12,7 @@ the table they belong to) and reported as warnings.
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import math
@@ -38,15 +39,18 @@ MAX_COUNT = 2**31 - 1  # cores, quantity, batch_size are INTEGER columns
 NONFINITE_EXPECTED = "a finite number (unknown keys are kept as JSON, which has no nan or inf)"
 TIME_EXPECTED = "a positive number of milliseconds such as 25 or 25.5"
 TEXT_EXPECTED = 'a string such as "Torch"'
+DATE_EXPECTED = ("a TOML date such as 2016-02-28 (without quotes), the day the source measured it, "
+                 "or a year such as 2015 when only the year is known")
 
 # The keys each level knows; everything else is kept in `extra`.
 MACHINE_KEYS = {"name", "type", "host", "devices", "models"}
 HOST_KEYS = {"os", "cpu", "cores", "cache", "ram"}
 DEVICE_KEYS = {"name", "memory", "cores", "memory_bandwith", "quantity"}
-MODEL_KEYS = {"name", "type", "details", "batch_size", "input", "frameworks"}
+MODEL_KEYS = {"name", "type", "details", "batch_size", "input", "frameworks",
+              "label", "date"}
 FRAMEWORK_KEYS = {
     "name", "version", "forward", "backward", "total", "memory",
-    "precision", "label", "libraries", "forward_samples", "backward_samples",
+    "precision", "label", "libraries", "date", "forward_samples", "backward_samples",
 }
 # How a run was measured, as `dlbench collect` records it: checked, kept in runs.extra
 # (json_extract(extra, '$.threads')), no warning. key -> what it must be
@@ -163,11 +167,22 @@ _FAST_KEYS = FRAMEWORK_KEYS - SAMPLES.keys() - RUN_METADATA.keys()
 # the columns of the rows that are stored as tuples (see _Reader._store)
 TUPLE_COLUMNS = {
     "runs": ("run_id", "machine_id", "model_id", "framework_id", "source_id", "position", "line", "precision",
-             "label", "libraries", "has_libraries", "extra"),
+             "label", "libraries", "has_libraries", "extra",
+             "date"),
     "measurements": ("run_id", "metric", "key", "value", "unit", "written"),
     "samples": ("run_id", "metric", "iteration", "value_ms", "written"),
 }
 FAST = True  # run_fast for common entries; tests turn it off to compare with the general path
+
+
+def date_text(v) -> str | None:
+    """A measurement date as stored: ISO text for a TOML date, four digits for a year;
+    None when `v` is neither (a date-time, a string, ...)."""
+    if type(v) is datetime.date:
+        return v.isoformat()
+    if type(v) is int and 1000 <= v <= 9999:
+        return str(v)
+    return None
 
 
 def _plain_text(v) -> bool:
@@ -287,6 +302,15 @@ class _Reader:
             self.error(path + (key,), f"is {len(v)} characters long", f"at most {MAX_TEXT} characters")
             return None
         return v
+
+    def date_value(self, t: dict, key: str, path) -> str | None:
+        """A TOML date (a local date: not a date-time, not a string) or a year (an integer),
+        as ISO text ("2016-02-28", "2015"), or None."""
+        v = t.get(key)
+        text = date_text(v)
+        if text is None and v is not None:
+            self.error(path + (key,), f"wrong type: got {describe(v)}", DATE_EXPECTED)
+        return text
 
     def count_value(self, t, key, path, positive=False):
         """(value, text as written or None)"""
@@ -447,6 +471,8 @@ class _Reader:
             type=self.text_value(m, "type", path, expected='a string such as "model"'),
             details=self.text_value(m, "details", path, expected="a string (a link or a description)"),
             batch_size=batch, batch_size_text=batch_text, input_shape=input_shape,
+            label=self.text_value(m, "label", path, expected="a string (the model's name as published)"),
+            date=self.date_value(m, "date", path),
             line=self.line(path), extra=_extra_json(extra)))
         frameworks = self.tables(m.get("frameworks"), path + ("frameworks",), f"{key}.models.frameworks")
         for j, f in enumerate(frameworks):
@@ -458,6 +484,7 @@ class _Reader:
         version = self.text_value(f, "version", path, required=True, expected='a string such as "0.2" or "07/03/2016"')
         precision = self.text_value(f, "precision", path, expected='a string such as "fp32" or "fp16"')
         label = self.text_value(f, "label", path, expected="a string (the stack's name as published)")
+        date = self.date_value(f, "date", path)
         libs = []
         lib_rows = []
         unnamed_library = False
@@ -502,7 +529,7 @@ class _Reader:
         if name is None or version is None or unnamed_library:
             return  # an error was reported; no key to build
         self._store(path, machine_id, mkey, model_id, f, name, version, precision, label, libs, lib_rows, values,
-                    extra, samples)
+                    extra, date, samples)
 
     def metadata_value(self, f: dict, key: str, path) -> bool:
         """True when a RUN_METADATA key holds what it must; else an error."""
@@ -558,6 +585,9 @@ class _Reader:
         if not (_plain_text(name) and _plain_text(version) and (precision is None or _plain_text(precision))
                 and (label is None or _plain_text(label))):
             return False
+        date = date_text(f.get("date"))
+        if date is None and "date" in f:
+            return False
         values = []
         for k, metric in TIMINGS.items():
             v = f.get(k)
@@ -591,7 +621,7 @@ class _Reader:
         if "total" in f:
             self._total(path, values)
         self._store(path, machine_id, mkey, model_id, f, name, version, precision, label, libs, lib_rows, values,
-                    {})
+                    {}, date)
         return True
 
     def _memory(self, path, values, memory, memory_text, device_bytes) -> None:
@@ -615,7 +645,7 @@ class _Reader:
                           f"backward = {both:g} ms by more than 1 ms", "forward + backward within 1 ms")
 
     def _store(self, path, machine_id, mkey, model_id, f, name, version, precision, label, libs, lib_rows,
-               values, extra, samples=()) -> None:
+               values, extra, date=None, samples=()) -> None:
         """The rows of one checked framework entry."""
         lib_key = ((libs[0][0], libs[0][1] or ""),) if len(libs) == 1 else tuple(sorted((n, v or "") for n, v in libs))
         natural = (self.rows["machines"][-1]["machine_key"], mkey, name, version, lib_key, precision or "")
@@ -629,7 +659,7 @@ class _Reader:
         # runs and measurements are the bulk: tuples in TUPLE_COLUMNS order, not dicts
         self.rows["runs"].append((
             run_id, machine_id, model_id, framework_id, self.source_id, path[-1], line, precision, label,
-            libraries_label(libs) if libs else None, "libraries" in f, _extra_json(extra)))
+            libraries_label(libs) if libs else None, "libraries" in f, _extra_json(extra), date))
         for lr in lib_rows:
             lr["run_id"] = run_id
             self.rows["run_libraries"].append(lr)

@@ -94,7 +94,10 @@ def test_every_level_keeps_what_was_written(project):
     assert '"forward": 25.0,' in text and '"forward": 25,' in text  # 25.0 stays a float, 25 an int
     assert first["huge"] == 12345678901234567890 and first["tiny"] == 1e-7
     assert first["seen"] == "2016-07-03" and doc["generated_at"] == "1979-05-27T07:32:00+00:00"
-    assert "libraries" not in second and third["libraries"] == []
+    assert "libraries" not in second and third["libraries"] == []  # absent: not known; []: none
+    assert second["date"] == "2016-02-28" and "date" not in first  # a TOML date, as tomli's ISO text
+    vgg = rig["models"][1]
+    assert (vgg["label"], vgg["date"]) == ("OxfordNet [Model-A]", 2015)  # a year stays an integer
     assert rig["models"][2] == {"name": "Empty"}
     assert rig["models"][3] == {"name": "No runs yet", "frameworks": []}
     assert doc["no-models"] == {"name": "An empty models array", "models": []}

@@ -237,55 +237,114 @@ def test_convnet_alexnet_in_published_order(all_ro):
     text = report()
     rows = table(text, "Nvidia Titan X (`i7-5930k-titan-x`)", "AlexNet")
     assert [r["published as"] for r in rows] == CONVNET_ALEXNET_ORDER
-    assert [r["rank"] for r in rows] == [str(i) for i in range(1, 14)]
+    # published totals: CuDNN[R4]-fp32 and TensorFlow tie at 81 ms, Chainer and cudaconvnet2 at 177
+    assert [r["rank"] for r in rows] == ["1", "2", "3", "3", "5", "6", "7", "7", "9", "10", "11", "12", "13"]
     first, last = rows[0], rows[-1]
     assert (first["stack"], first["total ms"], first["speedup vs fastest"]) == (
-        "Torch unknown + cuDNN R4 (fp16)", "71", "1.00")
+        "Torch + cuDNN R4 (fp16)", "71", "1.00")
+    assert first["version"] == "not published, measured 2016-02-28"
     assert first["images/s"] == "1,803"  # 128 images / 71 ms
+    r4 = rows[2]
+    assert (r4["published as"], r4["total ms"], r4["speedup vs fastest"]) == ("CuDNN[R4]-fp32 (Torch)", "81", "0.88")
+    assert [r["stack"] for r in rows if r["stack"].endswith("(native)")] == ["Caffe (native)", "Torch (native)"]
     assert last["published as"] == "Caffe-CLGreenTea" and last["total ms"] == "1,442"
     assert {r["memory MB"] for r in rows} == {"—"}
     heading = next(k for k in tables(text) if k.startswith("Nvidia Titan X (`i7-5930k-titan-x`) / AlexNet"))
     assert heading.endswith("AlexNet (batch size 128, input 3x224x224)")
+    vgg = next(k for k in tables(text) if k.startswith("Nvidia Titan X (`i7-5930k-titan-x`) / VGG"))
+    assert vgg.endswith("VGG [A] (published as OxfordNet [Model-A], batch size 64, input 3x224x224)")
     assert "## Across machines" in text
 
 
 def test_across_machines_summary_and_a_bounded_list(all_ro, monkeypatch):
-    """Per machine, a summary over all its comparisons; then at most CROSS_MACHINE_ROWS of them
-    (here 5 of the 28: 3 stacks x 4 models from the i7-5930K's side, 4 x 4 from the seed's)."""
+    """Like-for-like runs alone make the per-machine summary; then at most CROSS_MACHINE_ROWS rows
+    (here 5 of the 32: 8 like for like, 24 where the software differs), like for like first."""
     from dlbench import report as report_module
 
     monkeypatch.setattr(report_module, "CROSS_MACHINE_ROWS", 5)
     text = report()
     section = text[text.index("## Across machines"):text.index("## Data quality")]
     blocks = [b for b in section.split("\n\n") if b.startswith("|")]
-    summary, listed = ([dict(zip([c.strip() for c in b.splitlines()[0].strip("|").split(" | ")],
-                                 [c.strip() for c in line.strip("|").split(" | ")]))
-                        for line in b.splitlines()[2:]] for b in blocks)
-    # the i7-5930K's runs against the seed's fastest comparable run (total ms, forward + backward):
-    # Torch cuDNN R4 fp32 vs Torch 07/03/2016 + cuDNN 4, Tensorflow vs Tensorflow 0.7.1 + cuDNN 4
-    # (the seed's faster one), Caffe vs Caffe 1.0.0 + cuDNN 3
-    i7_ratios = [82 / 80, 271 / 268, 532 / 528, 473 / 470,
-                 168 / 81, 419 / 279, 1067 / 540, 952 / 445,
-                 127 / 324, 432 / 823, 678 / 1068, 488 / 1934]
-    geo = math.prod(i7_ratios) ** (1 / 12)
-    assert summary[0] == {"machine": "i7-5930k-titan-x", "runs compared": "12", "faster": "8",
-                          "geomean ratio": f"{geo:.2f}",
-                          "highest ratio": "2.14: GoogleNet, Tensorflow unknown vs nvidia-titan-x",
-                          "lowest ratio": "0.25: GoogleNet, Caffe unknown vs nvidia-titan-x"}
-    assert (summary[1]["machine"], summary[1]["runs compared"], summary[1]["faster"]) == ("nvidia-titan-x", "16", "4")
+    assert len(blocks) == 2  # the summary and the like-for-like rows: the limit cuts the others
+    summary, same = ([dict(zip([c.strip() for c in b.splitlines()[0].strip("|").split(" | ")],
+                               [c.strip() for c in line.strip("|").split(" | ")]))
+                      for line in b.splitlines()[2:]] for b in blocks)
+    # Torch + cuDNN 4 in fp32, the same card: published totals 81, 268, 529, 470 ms on the
+    # i7-5930K against 82, 271, 532, 473 on the seed's host
+    i7_ratios = [82 / 81, 271 / 268, 532 / 529, 473 / 470]
+    assert "Like for like: 8 of the 32 runs compared." in section
+    assert summary[0] == {"machine": "i7-5930k-titan-x", "runs compared": "4", "faster": "3", "ties": "1",
+                          "geomean ratio": f"{math.prod(i7_ratios) ** (1 / 4):.2f}",
+                          "highest ratio": "1.01: AlexNet, Torch + cuDNN R4 (fp32) vs nvidia-titan-x",
+                          "lowest ratio": "1.01: VGG [A], Torch + cuDNN R4 (fp32) vs nvidia-titan-x"}
+    assert (summary[1]["machine"], summary[1]["runs compared"], summary[1]["faster"]) == ("nvidia-titan-x", "4", "0")
     assert len(summary) == 2
-    assert "The first 5 of 28 comparisons, by model and stack; all of them: " \
+    assert "The first 5 of 32 comparisons, like for like first; all of them: " \
            '`python cli.py query "select * from cross_machine"`.' in section
-    assert [(r["model"], r["machine"], r["stack"], r["ratio"]) for r in listed] == [
-        ("AlexNet", "i7-5930k-titan-x", "Torch unknown + cuDNN R4 (fp32)", "1.02"),
-        ("Alexnet", "nvidia-titan-x", "Torch 07/03/2016 + cuDNN 4", "0.98"),
-        ("Alexnet", "nvidia-titan-x", "Caffe 1.0.0 + cuDNN 3", "2.55"),
-        ("AlexNet", "i7-5930k-titan-x", "Caffe unknown", "0.39"),
-        ("Alexnet", "nvidia-titan-x", "Tensorflow 0.7 + cuDNN 3", "0.33"),
+    assert [(r["model"], r["machine"], r["stack"], r["ratio"]) for r in same] == [
+        ("AlexNet", "i7-5930k-titan-x", "Torch + cuDNN R4 (fp32)", "tie"),  # 81 against 82 ms
+        ("Alexnet", "nvidia-titan-x", "Torch 07/03/2016 + cuDNN 4", "tie"),
+        ("GoogleNet", "i7-5930k-titan-x", "Torch + cuDNN R4 (fp32)", "1.01"),
+        ("GoogleNet", "nvidia-titan-x", "Torch 07/03/2016 + cuDNN 4", "0.99"),
+        ("Overfeat", "i7-5930k-titan-x", "Torch + cuDNN R4 (fp32)", "1.01"),
     ]
+    assert "### Software differs" not in section
     # the query named there gives every row
     with duckdb.connect(str(all_ro), read_only=True) as con:
-        assert con.execute("select count(*) from cross_machine").fetchone()[0] == 28
+        assert con.execute("select count(*) from cross_machine").fetchone()[0] == 32
+    monkeypatch.undo()
+    full = report()
+    section = full[full.index("## Across machines"):full.index("## Data quality")]
+    assert "### Software differs" in section and "| Caffe (fp32): cuDNN 3 vs native " in section
+
+
+def test_a_flagged_run_is_marked_and_not_ranked(all_ro):
+    text = report()
+    overfeat = table(text, "Nvidia Titan X (`i7-5930k-titan-x`)", "Overfeat")
+    clnn = overfeat[-1]
+    assert (clnn["rank"], clnn["stack"], clnn["total ms"], clnn["speedup vs fastest"]) == (
+        "—", "Torch + clnn †", "963", "—")
+    assert [r["rank"] for r in overfeat[:-1]] == [str(i) for i in range(1, 13)]
+    assert ("† Torch + clnn: repeated timings: forward 388 ms, backward 574 ms and total 963 ms are the same as "
+            "in its AlexNet run (data/convnet-benchmarks.toml line ") in text
+    summary = table(text, "Framework summary / Nvidia Titan X (`i7-5930k-titan-x`)", "")
+    row = next(r for r in summary if r["stack"].startswith("Torch + clnn"))
+    assert (row["stack"], row["models"], row["geomean slowdown, own models"]) == ("Torch + clnn †", "3", "17.76")
+    assert "† Torch + clnn: its Overfeat run is flagged, left out." in text
+    # --include-flagged puts it back, still marked
+    text = report("--include-flagged")
+    overfeat = table(text, "Nvidia Titan X (`i7-5930k-titan-x`)", "Overfeat")
+    clnn = next(r for r in overfeat if r["stack"] == "Torch + clnn †")
+    assert (clnn["rank"], clnn["speedup vs fastest"]) == ("12", "0.18")  # 176 / 963
+    summary = table(text, "Framework summary / Nvidia Titan X (`i7-5930k-titan-x`)", "")
+    row = next(r for r in summary if r["stack"].startswith("Torch + clnn"))
+    assert (row["models"], row["geomean slowdown, own models"]) == ("4", f"{(963/71 * 963/176 * 3437/254 * 7016/230) ** 0.25:.2f}")
+
+
+def test_summary_over_common_models_and_reservations(all_ro):
+    text = report()
+    assert "Common models (2): AlexNet, VGG [A]." in text
+    assert "Common models (3): Alexnet, Overfeat, VGG [A]." in text
+    seed = {r["stack"]: r for r in table(text, "Framework summary / Nvidia Titan X (`nvidia-titan-x`)", "")}
+    assert seed["Tensorflow 0.7.1 + cuDNN 4"]["mean memory ratio"] == "—"  # a reservation, was 4.20
+    quality = {(r["check"], r["model"]): r for r in table(text, "Data quality", "")}
+    note = quality[("memory_reservation", "Alexnet")]
+    assert note["severity"] == "note" and note["stack"] == "Tensorflow 0.7.1 + cuDNN 4"
+    assert note["detail"].startswith("memory 11,520 MB on all 4 of its models, 96% of the device's 12,000 MB")
+    assert quality[("repeated_timings", "Overfeat")]["severity"] == "error"
+    assert sum(1 for check, _ in quality if check == "memory_reservation") == 4
+
+
+def test_precision_section(all_ro):
+    text = report()
+    rows = {(r["model"], r["stack"]): r for r in table(text, "Precision", "")}
+    neon = rows[("AlexNet", "neon")]
+    # 87/78 = 1.115 on the published totals, 86/77 = 1.117 on forward + backward
+    assert (neon["fp32 total ms"], neon["fp16 total ms"], neon["total speedup"],
+            neon["forward + backward speedup"]) == ("87", "78", "1.12", "1.12")
+    googlenet = rows[("GoogleNet", "Torch + cuDNN R4")]
+    assert (googlenet["backward speedup"], googlenet["note"]) == ("0.97", "fp16 slower: backward")
+    assert '"total speedup" is on the totals the rankings use (the published total' in text
 
 
 # -- failures --------------------------------------------------------------------------

@@ -81,30 +81,47 @@ CONTRACT = {
     "results": ["run_id", "machine_id", "machine_key", "machine", "device", "device_memory_bytes",
                 "model_id", "model", "model_key", "batch_size", "input_shape", "framework",
                 "framework_version", "libraries", "precision", "stack", "forward_ms", "backward_ms",
-                "total_ms", "reported_total_ms", "memory_bytes", "memory_mb", "source", "line"],
+                "total_ms", "reported_total_ms", "memory_bytes", "memory_mb", "source", "line",
+                "model_label", "date", "framework_key", "version_known", "precision_key", "libraries_known",
+                "libraries_key", "libraries_shown", "base_stack", "total_is_reported", "summed_total_ms",
+                "resolution_ms"],
     "speedups": ["machine", "model", "model_key", "run_id", "stack", "other_run_id", "other_stack",
-                 "forward_speedup", "backward_speedup", "total_speedup", "memory_ratio"],
-    "relative_to_fastest": ["rank", "slowdown", "fastest_stack", "fastest_total_ms", "speedup_of_fastest"],
+                 "forward_speedup", "backward_speedup", "total_speedup", "memory_ratio", "total_tie", "flagged",
+                 "other_flagged"],
+    "relative_to_fastest": ["rank", "slowdown", "fastest_stack", "fastest_total_ms", "speedup_of_fastest",
+                            "flagged", "flags", "fastest_run_id", "tie_resolution_ms", "ties_fastest"],
+    "rankings": ["include_flagged", "flagged", "flags", "rank", "fastest_run_id", "fastest_stack",
+                 "fastest_total_ms", "slowdown", "speedup_of_fastest", "tie_resolution_ms", "ties_fastest"],
+    "run_flags": ["run_id", "flagged", "flags", "notes", "memory_reserved"],
     "framework_summary": ["machine", "stack", "framework", "framework_version", "libraries", "precision",
-                          "models_measured", "wins", "geomean_slowdown", "mean_memory_ratio"],
-    "memory_comparison": ["machine", "model", "stack", "run_id", "memory_mb", "leanest_stack",
-                          "leanest_memory_mb", "memory_ratio", "device_memory_share"],
+                          "models_measured", "flagged_models", "flagged_model_names", "wins", "geomean_slowdown",
+                          "common_models", "common_model_names", "geomean_slowdown_common", "mean_memory_ratio"],
+    "stack_scores": ["machine", "stack", "include_flagged", "models_measured", "flagged_models", "wins",
+                     "geomean_slowdown", "common_models", "common_model_names", "geomean_slowdown_common",
+                     "mean_memory_ratio"],
+    "memory_comparison": ["machine", "model", "stack", "run_id", "memory_mb", "memory_reserved", "leanest_stack",
+                          "leanest_memory_mb", "memory_ratio", "memory_ratio_with_reserved", "device_memory_share"],
     "library_effect": ["machine", "model", "framework", "framework_version", "libraries", "other_libraries",
                        "forward_speedup", "backward_speedup", "total_speedup", "geomean_total_speedup"],
     "version_progress": ["machine", "model", "framework", "framework_version", "version_order",
                          "previous_version", "total_ms", "previous_total_ms", "speedup_vs_previous"],
-    "data_quality": ["check", "machine", "model", "stack", "run_id", "detail", "source", "line"],
+    "data_quality": ["check", "severity", "machine", "model", "stack", "run_id", "source", "line", "forward_ms",
+                     "backward_ms", "reported_total_ms", "summed_total_ms", "difference_ms", "memory_mb",
+                     "device_memory_mb", "runs_with_memory", "models_same_memory", "other_run_id", "other_model",
+                     "other_source", "other_line"],
     "throughput": ["machine", "model", "stack", "batch_size", "total_ms", "images_per_s",
                    "images_per_s_forward"],
     "precision_effect": ["machine", "model", "stack", "fp32_total_ms", "fp16_total_ms", "total_speedup",
-                         "forward_speedup", "backward_speedup", "geomean_total_speedup"],
-    "cross_machine": ["model", "model_key", "stack_key", "libraries_match", "other_machines", "machine_id",
+                         "summed_total_speedup", "forward_speedup", "backward_speedup", "fp16_slower", "flagged",
+                         "geomean_total_speedup"],
+    "cross_machine": ["model", "model_key", "stack_key", "like_for_like", "other_machines", "machine_id",
                       "machine_key", "machine", "other_machine_id", "other_machine_key", "other_machine",
                       "framework", "run_id", "other_run_id", "stack", "other_stack", "total_ms",
-                      "other_total_ms", "total_ratio", "forward_ms", "other_forward_ms", "backward_ms",
+                      "other_total_ms", "total_ratio", "total_tie", "forward_ms", "other_forward_ms", "backward_ms",
                       "other_backward_ms"],
 }
 CONTRACT["relative_to_fastest"] = CONTRACT["results"] + CONTRACT["relative_to_fastest"]
+CONTRACT["rankings"] = CONTRACT["results"] + CONTRACT["rankings"]
 MACRO_COLUMNS = ["machine", "model", "stack", "baseline_stack", "total_speedup", "forward_speedup",
                  "backward_speedup"]
 
@@ -214,13 +231,15 @@ def test_every_view_runs_on_a_fresh_seed_warehouse(project):
                   for v in sqlfiles.views()}
         macro = con.execute("SELECT count(*) FROM speedup_vs('caffe')").fetchone()[0]
     # 26 runs; ordered pairs on a model: 3 models x 7 x 6 + GoogleNet 5 x 4
-    assert counts["results"] == counts["relative_to_fastest"] == 26
+    assert counts["results"] == counts["relative_to_fastest"] == counts["run_flags"] == 26
+    assert counts["rankings"] == 2 * 26  # each run in both scopes
     assert counts["speedups"] == 3 * 7 * 6 + 5 * 4
     assert counts["memory_comparison"] == 25  # all but Leaf 0.2 + cuDNN 4 on Alexnet
     assert counts["framework_summary"] == 7
+    assert counts["stack_scores"] == 2 * 7
     assert counts["library_effect"] == 3
     assert counts["version_progress"] == 4 * 2 * 2  # Torch and Tensorflow, 2 versions, 4 models
-    assert counts["data_quality"] == 1
+    assert counts["data_quality"] == 1 + 4  # Leaf's missing memory; Tensorflow 0.7.1's reservation x 4
     # one machine, no batch sizes, no precisions: nothing to show
     assert counts["throughput"] == counts["precision_effect"] == counts["cross_machine"] == 0
     assert macro == 26 - 4  # every run but the 4 Caffe runs themselves
@@ -367,8 +386,12 @@ def test_memory_comparison_leaves_out_runs_without_memory(seed):
     assert {(r["leanest_stack"], r["leanest_memory_mb"]) for r in got} == {(CAFFE, 1350.0)}
     tf = next(r for r in got if r["stack"] == TF_071)
     assert tf["memory_mb"] == 11520.0
-    assert tf["memory_ratio"] == pytest.approx(11520 / 1350)
+    # 11,520 MB on all four models, 96% of the 12 GB card: a reservation, left out of memory ratios
+    assert (tf["memory_reserved"], tf["memory_ratio"], tf["memory_rank"]) == (True, None, None)
+    assert tf["memory_ratio_with_reserved"] == pytest.approx(11520 / 1350)
     assert tf["device_memory_share"] == pytest.approx(11.52 / 12)
+    tf07 = next(r for r in got if r["stack"] == TF_07)  # 11,050 here but 11,000 on VGG [A]: not the same
+    assert (tf07["memory_reserved"], tf07["memory_ratio"]) == (False, pytest.approx(11050 / 1350))
     # equal memory: the tie goes to the stack that sorts first
     overfeat = rows(seed, "SELECT stack, memory_rank FROM memory_comparison "
                           "WHERE model_key = 'overfeat' AND stack LIKE 'Leaf%' ORDER BY memory_rank")
@@ -420,46 +443,43 @@ def test_version_progress_orders_dotted_parts_as_numbers(quirks):
 
 
 # -- data_quality -------------------------------------------------------------------
-def test_data_quality_on_the_seed_finds_only_the_missing_memory(seed):
-    got = rows(seed, 'SELECT "check", machine, model, stack, detail, source, line FROM data_quality')
-    # Alexnet's Leaf 0.2 + cuDNN 4 is the only run without memory, and its 6 neighbours have it.
-    # No totals are reported, no two models share timings, and 11520 MB < 12 GB.
-    assert got == [{"check": "missing_memory", "machine": "Nvidia Titan X", "model": "Alexnet",
-                    "stack": LEAF_4,
-                    "detail": "no memory given, while 6 other runs of Alexnet on this machine report it",
-                    "source": "benchmark.toml", "line": 27}]
-    run = rows(seed, "SELECT run_id FROM results WHERE model_key = 'alexnet' AND stack = ?", LEAF_4)
-    assert rows(seed, "SELECT run_id FROM data_quality") == run
-
-
 def test_data_quality_device_memory_and_total_checks(quirks):
-    got = rows(quirks, 'SELECT "check", stack, detail, source, line FROM data_quality '
+    got = rows(quirks, 'SELECT "check", severity, stack, memory_mb, device_memory_mb, runs_with_memory, '
+                       'reported_total_ms, summed_total_ms, difference_ms, source, line FROM data_quality '
                        "WHERE machine = 'Devices box' ORDER BY \"check\"")
+    none = dict(memory_mb=None, device_memory_mb=14000.0, runs_with_memory=None, reported_total_ms=None,
+                summed_total_ms=None, difference_ms=None)
     assert got == [
-        {"check": "memory_above_device", "stack": "Torch 7",
-         "detail": "memory 15000 MB is above the machine's device memory of 14000 MB",
+        {**none, "check": "memory_above_device", "severity": "error", "stack": "Torch 7", "memory_mb": 15000.0,
+         "reported_total_ms": 53.0, "summed_total_ms": 50.5, "difference_ms": 2.5,
          "source": "data/views_devices.toml", "line": 25},
-        {"check": "missing_memory", "stack": "Chainer 1.0",
-         "detail": "no memory given, while 2 other runs of AlexNet on this machine report it",
-         "source": "data/views_devices.toml", "line": 41},
+        {**none, "check": "missing_memory", "severity": "note", "stack": "Chainer 1.0", "runs_with_memory": 2,
+         "reported_total_ms": 250.0, "source": "data/views_devices.toml", "line": 41},
         # Caffe's 101 ms against 40 + 60 = 100 ms is within 1 ms: not flagged
-        {"check": "total_mismatch", "stack": "Torch 7",
-         "detail": "reported total 53 ms differs from forward 20 ms + backward 30.5 ms = 50.5 ms by 2.5 ms",
+        {**none, "check": "total_mismatch", "severity": "note", "stack": "Torch 7", "memory_mb": 15000.0,
+         "reported_total_ms": 53.0, "summed_total_ms": 50.5, "difference_ms": 2.5,
          "source": "data/views_devices.toml", "line": 25},
     ]
+    # memory above the device is an error: the run is flagged, and left out of the ranking
+    flagged = rows(quirks, "SELECT stack, flagged, flags, rank FROM relative_to_fastest "
+                           "WHERE machine_key = 'devices-box' AND flagged")
+    assert flagged == [{"stack": "Torch 7", "flagged": True, "flags": "memory_above_device", "rank": None}]
 
 
 def test_devices_quantity_and_totals_without_backward(quirks):
     got = {r["stack"]: r for r in rows(quirks, "SELECT * FROM results WHERE machine_key = 'devices-box'")}
     assert {r["device"] for r in got.values()} == {"2 x Small GPU, Big GPU"}
     assert {r["device_memory_bytes"] for r in got.values()} == {2 * 4_000_000_000 + 6_000_000_000}
-    assert (got["Torch 7"]["total_ms"], got["Torch 7"]["reported_total_ms"]) == (50.5, 53)
+    # the reported total is the total; forward + backward stays visible beside it
+    torch = got["Torch 7"]
+    assert (torch["total_ms"], torch["reported_total_ms"], torch["summed_total_ms"]) == (53, 53, 50.5)
+    assert (torch["total_is_reported"], torch["resolution_ms"]) == (True, 1)
     # no backward time: the reported total stands
     assert (got["Chainer 1.0"]["backward_ms"], got["Chainer 1.0"]["total_ms"]) == (None, 250)
     share = rows(quirks, "SELECT device_memory_share FROM memory_comparison WHERE stack = 'Torch 7'")
     assert share[0]["device_memory_share"] == pytest.approx(15 / 14)
     tp = {r["stack"]: r for r in rows(quirks, "SELECT * FROM throughput WHERE machine = 'Devices box'")}
-    assert tp["Caffe 1.0.0"]["images_per_s"] == pytest.approx(100 / (100 / 1000))
+    assert tp["Caffe 1.0.0"]["images_per_s"] == pytest.approx(100 / (101 / 1000))  # its total is 101
     assert tp["Chainer 1.0"]["images_per_s"] == pytest.approx(100 / 0.25)
     assert tp["Chainer 1.0"]["images_per_s_forward"] == pytest.approx(100 / 0.1)
 
@@ -494,23 +514,6 @@ def test_speedup_vs_a_framework_with_two_versions(seed):
 
 
 # -- with data/convnet-benchmarks.toml -------------------------------------------------
-def test_convnet_totals_are_forward_plus_backward_and_keep_the_published_total(convnet):
-    got = {(r["model"], r["label"]): r for r in rows(
-        convnet, "SELECT * FROM results WHERE machine_key = 'i7-5930k-titan-x'")}
-    assert len(got) == len(CONVNET_ROWS) == 48
-    for c in CONVNET_ROWS:
-        r = got[(c["model"], c["library"])]
-        assert r["forward_ms"] == float(c["forward_ms"])
-        assert r["backward_ms"] == float(c["backward_ms"])
-        assert r["total_ms"] == float(c["forward_ms"]) + float(c["backward_ms"])
-        assert r["reported_total_ms"] == float(c["total_ms"])
-        assert (r["batch_size"], r["input_shape"]) == (int(c["batch_size"]), c["input"])
-        assert r["memory_bytes"] is None and r["memory_mb"] is None
-    neon = got[("AlexNet", "Nervana-neon-fp16")]
-    assert (neon["stack"], neon["total_ms"], neon["reported_total_ms"]) == ("neon unknown (fp16)", 77, 78)
-    assert got[("AlexNet", "CuDNN[R4]-fp32 (Torch)")]["stack"] == "Torch unknown + cuDNN R4 (fp32)"
-
-
 def test_comparisons_never_cross_machines(convnet):
     crossed = rows(convnet, "SELECT count(*) AS n FROM speedups AS s "
                             "JOIN results AS a ON a.run_id = s.run_id "
@@ -520,8 +523,7 @@ def test_comparisons_never_cross_machines(convnet):
     fastest = rows(convnet, "SELECT DISTINCT machine_key, fastest_stack, fastest_total_ms "
                             "FROM relative_to_fastest WHERE model_key = 'alexnet' ORDER BY machine_key")
     assert [(r["machine_key"], r["fastest_stack"], r["fastest_total_ms"]) for r in fastest] == [
-        ("i7-5930k-titan-x", "Torch unknown + cuDNN R4 (fp16)", 25 + 46),
-        ("nvidia-titan-x", TORCH_NEW, 82)]
+        ("i7-5930k-titan-x", "Torch + cuDNN R4 (fp16)", 71), ("nvidia-titan-x", TORCH_NEW, 82)]
     # and the seed's numbers are what they were without the convnet data
     leaf = rows(convnet, "SELECT models_measured, wins, geomean_slowdown FROM framework_summary "
                          "WHERE stack = ?", LEAF_4)
@@ -531,117 +533,70 @@ def test_comparisons_never_cross_machines(convnet):
 def test_convnet_throughput(convnet):
     got = {(r["model"], r["stack"]): r for r in rows(convnet, "SELECT * FROM throughput")}
     assert len(got) == 48  # the seed gives no batch sizes
-    neon = got[("AlexNet", "neon unknown (fp16)")]
+    neon = got[("AlexNet", "neon (fp16)")]
     assert neon["batch_size"] == 128
-    assert neon["images_per_s"] == pytest.approx(128 / (77 / 1000))  # 1662.3 images/s
+    assert neon["images_per_s"] == pytest.approx(128 / (78 / 1000))  # 1641 images/s on the published 78 ms
     assert neon["images_per_s_forward"] == pytest.approx(128 / (25 / 1000))  # 5120
     labels = {(r["model"], r["label"]): r["stack"] for r in rows(convnet, "SELECT * FROM results")}
     for c in CONVNET_ROWS:
         r = got[(c["model"], labels[(c["model"], c["library"])])]
-        seconds = (float(c["forward_ms"]) + float(c["backward_ms"])) / 1000
-        assert r["images_per_s"] == pytest.approx(int(c["batch_size"]) / seconds)
+        assert r["images_per_s"] == pytest.approx(int(c["batch_size"]) / (float(c["total_ms"]) / 1000))
 
 
 def test_convnet_precision_effect(convnet):
     got = {(r["model_key"], r["stack"]): r for r in rows(convnet, "SELECT * FROM precision_effect")}
     assert sorted(got) == sorted((m, s) for m in ("alexnet", "overfeat", "vgga", "googlenet")
-                                 for s in ("neon unknown", "Torch unknown + cuDNN R4"))
-    neon = got[("alexnet", "neon unknown")]
-    assert (neon["fp32_total_ms"], neon["fp16_total_ms"]) == (28 + 58, 25 + 52)
-    assert neon["total_speedup"] == pytest.approx(86 / 77)
-    assert round(neon["total_speedup"], 3) == 1.117  # published totals: 87/78 = 1.115
+                                 for s in ("neon", "Torch + cuDNN R4"))
+    neon = got[("alexnet", "neon")]
+    # on the published totals 87/78 = 1.115; on forward + backward 86/77 = 1.117
+    assert (neon["fp32_total_ms"], neon["fp16_total_ms"]) == (87, 78)
+    assert round(neon["total_speedup"], 3) == 1.115
+    assert round(neon["summed_total_speedup"], 3) == 1.117
     assert neon["forward_speedup"] == pytest.approx(28 / 25)
     assert neon["backward_speedup"] == pytest.approx(58 / 52)
-    neon_geomean = geomean([86 / 77, (69 + 141) / (58 + 118), (103 + 217) / (82 + 171), (84 + 186) / (72 + 157)])
-    assert neon["geomean_total_speedup"] == pytest.approx(neon_geomean)
-    torch = got[("alexnet", "Torch unknown + cuDNN R4")]
-    assert torch["total_speedup"] == pytest.approx((27 + 53) / (25 + 46))
-    assert got[("googlenet", "Torch unknown + cuDNN R4")]["backward_speedup"] == pytest.approx(340 / 349)
-
-
-def test_convnet_cross_machine(convnet):
-    got = rows(convnet, "SELECT * FROM cross_machine")
-    # two machines: each run is compared with the other machine's fastest comparable run, so every
-    # pair shows up from both sides; totals as forward + backward from the CSV and benchmark.toml
-    convnet_totals = {"alexnet": {"Torch": 27 + 53, "Tensorflow": 26 + 55, "Caffe": 121 + 203},
-                      "overfeat": {"Torch": 94 + 174, "Tensorflow": 90 + 189, "Caffe": 355 + 468},
-                      "vgga": {"Torch": 162 + 366, "Tensorflow": 158 + 382, "Caffe": 323 + 745},
-                      "googlenet": {"Torch": 130 + 340, "Tensorflow": 135 + 310, "Caffe": 786 + 1148}}
-    convnet_torch, convnet_tf, convnet_caffe = "Torch unknown + cuDNN R4 (fp32)", "Tensorflow unknown", "Caffe unknown"
-    # (model, machine, stack, other stack, libraries_match, stack_key, total, other total)
-    expected = []
-    for model, t in convnet_totals.items():
-        seed_t = SEED_TOTALS[model]
-        # the seed's faster Tensorflow is 0.7.1 + cuDNN 4 on every model (168 < 248, 419 < 739,
-        # 1067 < 1370, 952 < 1068): the convnet run meets that one
-        assert seed_t[TF_071] < seed_t[TF_07]
-        expected += [
-            (model, "i7-5930k-titan-x", convnet_torch, TORCH_NEW, True, "Torch + cuDNN 4 (fp32)",
-             t["Torch"], seed_t[TORCH_NEW]),
-            (model, "i7-5930k-titan-x", convnet_tf, TF_071, False,
-             "Tensorflow (fp32), libraries: not listed vs cuDNN 4", t["Tensorflow"], seed_t[TF_071]),
-            (model, "i7-5930k-titan-x", convnet_caffe, CAFFE, False, "Caffe (fp32), libraries: not listed vs cuDNN 3",
-             t["Caffe"], seed_t[CAFFE]),
-            (model, "nvidia-titan-x", TORCH_NEW, convnet_torch, True, "Torch + cuDNN 4 (fp32)",
-             seed_t[TORCH_NEW], t["Torch"]),
-            (model, "nvidia-titan-x", TF_07, convnet_tf, False, "Tensorflow (fp32), libraries: cuDNN 3 vs not listed",
-             seed_t[TF_07], t["Tensorflow"]),
-            (model, "nvidia-titan-x", TF_071, convnet_tf, False,
-             "Tensorflow (fp32), libraries: cuDNN 4 vs not listed", seed_t[TF_071], t["Tensorflow"]),
-            (model, "nvidia-titan-x", CAFFE, convnet_caffe, False, "Caffe (fp32), libraries: cuDNN 3 vs not listed",
-             seed_t[CAFFE], t["Caffe"]),
-        ]
-    assert sorted((r["model_key"], r["machine_key"], r["stack"], r["other_stack"], r["libraries_match"],
-                   r["stack_key"], r["total_ms"], r["other_total_ms"]) for r in got) == sorted(expected)
-    assert len(got) == 4 * 7
-    for r in got:
-        assert {r["machine_key"], r["other_machine_key"]} == {"i7-5930k-titan-x", "nvidia-titan-x"}
-        assert r["other_machines"] == 1
-        assert r["total_ratio"] == pytest.approx(r["other_total_ms"] / r["total_ms"])
-    # no Torch other than cuDNN 4 meets across: the seed's Torch + cuDNN 3 and convnet's
-    # "Torch-7 (native)" and fbfft stay out, as their machines meet by cuDNN 4
-    assert {r["stack"] for r in got if r["framework"] == "Torch"} == {convnet_torch, TORCH_NEW}
-    torch = next(r for r in got if r["model_key"] == "alexnet" and r["machine_key"] == "i7-5930k-titan-x"
-                 and r["libraries_match"])
-    # both machines are named "Nvidia Titan X": the keys tell them apart
-    assert (torch["model"], torch["machine"], torch["other_machine"]) == ("AlexNet", "Nvidia Titan X",
-                                                                          "Nvidia Titan X")
-    assert (torch["forward_ms"], torch["other_forward_ms"], torch["backward_ms"], torch["other_backward_ms"]) == \
-        (27, 28, 53, 54)
-    assert torch["total_ratio"] == pytest.approx(82 / 80)
-    # and from the seed's side: the same pair the other way round
-    back = next(r for r in got if r["run_id"] == torch["other_run_id"])
-    assert (back["other_run_id"], back["model"], back["total_ratio"]) == (torch["run_id"], "Alexnet",
-                                                                           pytest.approx(80 / 82))
+    assert neon["fp16_slower"] is None and neon["flagged"] is False
+    assert neon["geomean_total_speedup"] == pytest.approx(geomean([87 / 78, 211 / 176, 320 / 254, 270 / 230]))
+    assert neon["models_compared"] == 4
+    torch = got[("alexnet", "Torch + cuDNN R4")]
+    assert torch["total_speedup"] == pytest.approx(81 / 71)
+    # fp16 is slower than fp32 on GoogleNet's backward pass: 349 against 340 ms
+    googlenet = got[("googlenet", "Torch + cuDNN R4")]
+    assert googlenet["backward_speedup"] == pytest.approx(340 / 349)
+    assert googlenet["fp16_slower"] == "backward"
+    assert [k for k, r in got.items() if r["fp16_slower"]] == [("googlenet", "Torch + cuDNN R4")]
 
 
 def test_cross_machine_meets_the_fastest_other_machine(three_machines):
     """By hand from the comment of tests/data/views_cross_machine.toml (totals in ms)."""
     got = rows(three_machines, "SELECT * FROM cross_machine")
     assert {r["model_key"] for r in got} == {"resnet50"}  # the seed's one machine meets no one
-    # (machine, stack, other machine, other stack, libraries_match, stack_key, other_machines, total, other)
-    torch, chainer = "Torch + cuDNN 5 (fp32)", "Chainer (fp32)"
+    # (machine, stack, other machine, other stack, like_for_like, stack_key, other_machines, total, other)
+    torch = "Torch + cuDNN 5 (fp32)"
     expected = {
-        # Torch: fastest per machine cm-b 80, cm-c 90 (Torch 8), cm-a 100; cm-b, the fastest,
-        # meets the runner-up cm-c; both cm-c runs meet cm-b
+        # Torch: fastest per machine cm-b 80, cm-c 90 (Torch 8 + cuDNN R5: versions are not
+        # compared and R5 = 5), cm-a 100; cm-b, the fastest, meets the runner-up cm-c; both cm-c
+        # runs meet cm-b. cm-a's fp16 run is alone.
         ("cm-a", "Torch 7 + cuDNN 5", "cm-b", "Torch 7 + cuDNN 5", True, torch, 2, 100, 80),
         ("cm-b", "Torch 7 + cuDNN 5", "cm-c", "torch 8 + cuDNN R5", True, torch, 2, 80, 90),
         ("cm-c", "Torch 7 + cuDNN 5", "cm-b", "Torch 7 + cuDNN 5", True, torch, 2, 120, 80),
-        ("cm-c", "torch 8 + cuDNN R5", "cm-b", "Torch 7 + cuDNN 5", True, "torch + cuDNN 5 (fp32)", 2, 90, 80),
-        # Caffe: cm-b and cm-c meet by cuDNN 5 (so cm-b's cuDNN 4 run meets no one); cm-a lists
-        # no libraries and meets the fastest Caffe that lists some: cm-b's 150
+        ("cm-c", "torch 8 + cuDNN R5", "cm-b", "Torch 7 + cuDNN 5", True, torch, 2, 90, 80),
+        # Caffe: cm-b and cm-c meet by cuDNN 5 (so cm-b's cuDNN 4 run meets no one); cm-a lists no
+        # libraries (not known): the software differs, and it meets the fastest Caffe elsewhere
         ("cm-b", "Caffe 1.0 + cuDNN 5", "cm-c", "Caffe 1.0 + cudnn 5", True, "Caffe + cuDNN 5 (fp32)", 1, 150, 250),
-        ("cm-c", "Caffe 1.0 + cudnn 5", "cm-b", "Caffe 1.0 + cuDNN 5", True, "Caffe + cudnn 5 (fp32)", 1, 250, 150),
+        ("cm-c", "Caffe 1.0 + cudnn 5", "cm-b", "Caffe 1.0 + cuDNN 5", True, "Caffe + cuDNN 5 (fp32)", 1, 250, 150),
         ("cm-a", "Caffe 1.0", "cm-b", "Caffe 1.0 + cuDNN 5", False,
-         "Caffe (fp32), libraries: not listed vs cuDNN 5", 2, 200, 150),
-        # Chainer: an empty libraries array and none listed have the same (no) libraries; cm-c's
-        # cuDNN 5 meets only the run that lists none (cm-a's empty list is not "not listed")
-        ("cm-a", "Chainer 2", "cm-b", "Chainer 2", True, chainer, 1, 300, 280),
-        ("cm-b", "Chainer 2", "cm-a", "Chainer 2", True, chainer, 1, 280, 300),
+         "Caffe (fp32): libraries not known vs cuDNN 5", 2, 200, 150),
+        # Chainer: cm-a's empty libraries array (native: none), cm-b's none listed (not known) and
+        # cm-c's cuDNN 5 are three different sets: no like-for-like pair, three "software differs"
+        # rows against the fastest elsewhere (cm-c 260; for cm-c, cm-b 280)
+        ("cm-a", "Chainer 2 (native)", "cm-c", "Chainer 2 + cuDNN 5", False,
+         "Chainer (fp32): native vs cuDNN 5", 2, 300, 260),
+        ("cm-b", "Chainer 2", "cm-c", "Chainer 2 + cuDNN 5", False,
+         "Chainer (fp32): libraries not known vs cuDNN 5", 2, 280, 260),
         ("cm-c", "Chainer 2 + cuDNN 5", "cm-b", "Chainer 2", False,
-         "Chainer (fp32), libraries: cuDNN 5 vs not listed", 1, 260, 280),
+         "Chainer (fp32): cuDNN 5 vs libraries not known", 2, 260, 280),
     }
-    assert {(r["machine_key"], r["stack"], r["other_machine_key"], r["other_stack"], r["libraries_match"],
+    assert {(r["machine_key"], r["stack"], r["other_machine_key"], r["other_stack"], r["like_for_like"],
              r["stack_key"], r["other_machines"], r["total_ms"], r["other_total_ms"]) for r in got} == expected
     assert len(got) == len(expected)  # one row per run, at most
     for r in got:
@@ -657,26 +612,30 @@ def test_convnet_data_quality(convnet):
     # By hand from CONVNET_CSV: only VGG [A] Chainer's total (885) is off forward + backward
     # (251 + 632 = 883) by more than 1 ms; 18 others are off by exactly 1 (rounding). Overfeat's
     # CL-nn (Torch) repeats AlexNet's 388/574/963. The table gives no memory, so nothing is
-    # missing from it; the seed's one finding stays.
+    # missing from it; the seed's findings stay.
     assert [c for c in CONVNET_ROWS
             if abs(float(c["total_ms"]) - float(c["forward_ms"]) - float(c["backward_ms"])) > 1] == \
         [c for c in CONVNET_ROWS if (c["model"], c["library"]) == ("VGG [A]", "Chainer")]
     line = {(r["model"], r["label"]): r["line"] for r in rows(
         convnet, "SELECT model, label, line FROM results WHERE label IS NOT NULL")}
-    got = rows(convnet, 'SELECT "check", model, stack, detail, source, line FROM data_quality ORDER BY "check"')
+    got = rows(convnet, 'SELECT "check", severity, model, stack, forward_ms, backward_ms, reported_total_ms, '
+                        'summed_total_ms, difference_ms, other_model, other_source, other_line, source, line '
+                        'FROM data_quality WHERE source LIKE \'data/%\' ORDER BY "check"')
     source = "data/convnet-benchmarks.toml"
     assert got == [
-        {"check": "missing_memory", "model": "Alexnet", "stack": LEAF_4,
-         "detail": "no memory given, while 6 other runs of Alexnet on this machine report it",
-         "source": "benchmark.toml", "line": 27},
-        {"check": "repeated_timings", "model": "Overfeat", "stack": "Torch unknown + clnn unknown",
-         "detail": "forward 388 ms, backward 574 ms and total 963 ms are the same as in its AlexNet run "
-                   f"({source} line {line[('AlexNet', 'CL-nn (Torch)')]})",
-         "source": source, "line": line[("Overfeat", "CL-nn (Torch)")]},
-        {"check": "total_mismatch", "model": "VGG [A]", "stack": "Chainer unknown",
-         "detail": "reported total 885 ms differs from forward 251 ms + backward 632 ms = 883 ms by 2 ms",
+        {"check": "repeated_timings", "severity": "error", "model": "Overfeat", "stack": "Torch + clnn",
+         "forward_ms": 388, "backward_ms": 574, "reported_total_ms": 963, "summed_total_ms": 962,
+         "difference_ms": 1, "other_model": "AlexNet", "other_source": source,
+         "other_line": line[("AlexNet", "CL-nn (Torch)")], "source": source,
+         "line": line[("Overfeat", "CL-nn (Torch)")]},
+        {"check": "total_mismatch", "severity": "note", "model": "VGG [A]", "stack": "Chainer",
+         "forward_ms": 251, "backward_ms": 632, "reported_total_ms": 885, "summed_total_ms": 883,
+         "difference_ms": 2, "other_model": None, "other_source": None, "other_line": None,
          "source": source, "line": line[("VGG [A]", "Chainer")]},
     ]
+    seed_checks = rows(convnet, 'SELECT "check", count(*) AS n FROM data_quality WHERE source = '
+                                '\'benchmark.toml\' GROUP BY "check" ORDER BY "check"')
+    assert seed_checks == [{"check": "memory_reservation", "n": 4}, {"check": "missing_memory", "n": 1}]
 
 
 def test_convnet_versions_and_memory_are_left_out_where_unknown(convnet):
@@ -686,3 +645,218 @@ def test_convnet_versions_and_memory_are_left_out_where_unknown(convnet):
                          "(SELECT machine_id FROM machines WHERE machine_key = 'i7-5930k-titan-x')") == [{"n": 0}]
     # "unknown" versions are not known to be one version, so no library_effect among them
     assert {r["framework"] for r in rows(convnet, "SELECT framework FROM library_effect")} == {"Leaf"}
+
+
+def test_data_quality_on_the_seed_finds_the_missing_memory_and_the_reservation(seed):
+    got = rows(seed, 'SELECT "check", severity, machine, model, stack, runs_with_memory, memory_mb, '
+                     'device_memory_mb, models_same_memory, source, line FROM data_quality '
+                     'ORDER BY "check", line')
+    # Alexnet's Leaf 0.2 + cuDNN 4 is the only run without memory, and its 6 neighbours have it.
+    assert got[0] == {"check": "memory_reservation", "severity": "note", "machine": "Nvidia Titan X",
+                      "model": "Alexnet", "stack": TF_071, "runs_with_memory": None, "memory_mb": 11520.0,
+                      "device_memory_mb": 12000.0, "models_same_memory": 4, "source": "benchmark.toml",
+                      "line": got[0]["line"]}
+    # Tensorflow 0.7.1 gives exactly 11,520 MB on all four models, within 10% of the 12,000 MB card;
+    # 0.7 gives 11,050 and 11,000 MB (not the same on every model), so it is not caught
+    assert [(r["check"], r["model"], r["stack"]) for r in got] == [
+        ("memory_reservation", m, TF_071) for m in ("Alexnet", "Overfeat", "VGG [A]", "GoogleNet")] + [
+        ("missing_memory", "Alexnet", LEAF_4)]
+    assert got[-1]["runs_with_memory"] == 6 and got[-1]["severity"] == "note"
+    assert (got[-1]["source"], got[-1]["line"]) == ("benchmark.toml", 27)
+    # notes only: no run of the seed is flagged
+    assert rows(seed, "SELECT count(*) AS n FROM run_flags WHERE flagged") == [{"n": 0}]
+    assert rows(seed, "SELECT count(*) AS n FROM run_flags WHERE memory_reserved") == [{"n": 4}]
+
+
+def test_convnet_totals_are_the_published_totals(convnet):
+    got = {(r["model"], r["label"]): r for r in rows(
+        convnet, "SELECT * FROM results WHERE machine_key = 'i7-5930k-titan-x'")}
+    assert len(got) == len(CONVNET_ROWS) == 48
+    for c in CONVNET_ROWS:
+        r = got[(c["model"], c["library"])]
+        assert r["forward_ms"] == float(c["forward_ms"])
+        assert r["backward_ms"] == float(c["backward_ms"])
+        assert r["total_ms"] == r["reported_total_ms"] == float(c["total_ms"])
+        assert r["summed_total_ms"] == float(c["forward_ms"]) + float(c["backward_ms"])
+        assert (r["total_is_reported"], r["resolution_ms"]) == (True, 1)
+        assert (r["batch_size"], r["input_shape"]) == (int(c["batch_size"]), c["input"])
+        assert r["memory_bytes"] is None and r["memory_mb"] is None
+    # forward and backward are truncated, the total is not: 19 of the 48 totals differ from the sum
+    assert sum(r["total_ms"] != r["summed_total_ms"] for r in got.values()) == 19
+    r4 = got[("AlexNet", "CuDNN[R4]-fp32 (Torch)")]
+    assert (r4["stack"], r4["total_ms"], r4["summed_total_ms"]) == ("Torch + cuDNN R4 (fp32)", 81, 80)
+    neon = got[("AlexNet", "Nervana-neon-fp16")]
+    assert (neon["stack"], neon["total_ms"], neon["summed_total_ms"]) == ("neon (fp16)", 78, 77)
+
+
+def test_convnet_published_ties_stay_ties(convnet):
+    ranked = {r["label"]: r for r in rows(
+        convnet, "SELECT * FROM relative_to_fastest WHERE machine_key = 'i7-5930k-titan-x' "
+                 "AND model_key = 'alexnet'")}
+    # CuDNN[R4]-fp32 and TensorFlow both published at 81 ms; Chainer and cudaconvnet2 at 177 ms
+    assert ranked["CuDNN[R4]-fp32 (Torch)"]["rank"] == ranked["TensorFlow"]["rank"] == 3
+    assert ranked["Nervana-neon-fp32"]["rank"] == 5
+    assert ranked["Chainer"]["rank"] == ranked["cudaconvnet2*"]["rank"] == 7
+    assert ranked["CuDNN[R2] *"]["rank"] == 9
+    assert ranked["TensorFlow"]["slowdown"] == pytest.approx(81 / 71)
+    # whole milliseconds: 1 ms is the resolution, and nothing is within 1 ms of the fastest (71)
+    assert {r["tie_resolution_ms"] for r in ranked.values()} == {1}
+    assert [k for k, r in ranked.items() if r["ties_fastest"]] == ["CuDNN[R4]-fp16 (Torch)"]
+    tie = rows(convnet, "SELECT total_speedup, total_tie FROM speedups s JOIN results a USING (run_id) "
+                        "JOIN results b ON b.run_id = s.other_run_id WHERE a.label = 'TensorFlow' "
+                        "AND b.label = 'CuDNN[R4]-fp32 (Torch)' AND a.model_key = 'alexnet'")
+    assert tie == [{"total_speedup": 1.0, "total_tie": True}]
+
+
+def test_convnet_versions_dates_native_stacks_and_published_names(convnet):
+    got = {(r["model"], r["label"]): r for r in rows(
+        convnet, "SELECT * FROM results WHERE machine_key = 'i7-5930k-titan-x'")}
+    # "unknown" is not a version: the stack shows none; the date is the one the README gives
+    assert {r["version_known"] for r in got.values()} == {False}
+    dates = {label: r["date"] for (model, label), r in got.items() if model == "AlexNet"}
+    assert dates == {"CuDNN[R4]-fp16 (Torch)": "2016-02-28", "CuDNN[R4]-fp32 (Torch)": "2016-02-28",
+                     "Nervana-neon-fp16": "2016-03-03", "Nervana-neon-fp32": "2016-03-03",
+                     "TensorFlow": "2016-04-25", "cudaconvnet2*": "2015", "CuDNN[R2] *": "2015",
+                     "Caffe (native)": "2015", "Caffe-CLGreenTea": "2015", "fbfft (Torch)": None,
+                     "Chainer": None, "Torch-7 (native)": None, "CL-nn (Torch)": None}
+    stacks = {label: r["stack"] for (model, label), r in got.items() if model == "AlexNet"}
+    assert stacks["CuDNN[R4]-fp16 (Torch)"] == "Torch + cuDNN R4 (fp16)"
+    assert stacks["fbfft (Torch)"] == "Torch + fbfft"
+    # "native": libraries = [] says none; no libraries key says not known
+    native = got[("AlexNet", "Torch-7 (native)")]
+    assert (native["stack"], native["libraries_known"], native["libraries_key"]) == ("Torch (native)", True, "")
+    assert got[("AlexNet", "Caffe (native)")]["stack"] == "Caffe (native)"
+    assert got[("Overfeat", "Caffe")]["stack"] == "Caffe (native)"  # the same stack, published as "Caffe"
+    tf = got[("AlexNet", "TensorFlow")]
+    assert (tf["stack"], tf["libraries_known"], tf["libraries_key"]) == ("Tensorflow", False, None)
+    assert got[("AlexNet", "CuDNN[R4]-fp32 (Torch)")]["libraries_key"] == "cudnn 4"  # R4 = 4
+    assert got[("AlexNet", "fbfft (Torch)")]["libraries_key"] is None  # version unknown: not known
+    # the published model names beside the canonical ones
+    labels = {r["model"]: r["model_label"] for r in got.values()}
+    assert labels == {"AlexNet": "AlexNet", "Overfeat": "Overfeat [fast]", "VGG [A]": "OxfordNet [Model-A]",
+                      "GoogleNet": "GoogleNet V1"}
+
+
+def test_convnet_cross_machine_compares_like_for_like(convnet):
+    got = rows(convnet, "SELECT * FROM cross_machine")
+    # published totals on the convnet side, forward + backward on the seed side (it reports none)
+    convnet_totals = {"alexnet": {"Torch": 81, "Tensorflow": 81, "Caffe": 324, "GreenTea": 1442},
+                      "overfeat": {"Torch": 268, "Tensorflow": 279, "Caffe": 823, "GreenTea": 2857},
+                      "vgga": {"Torch": 529, "Tensorflow": 540, "Caffe": 1068, "GreenTea": 5620},
+                      "googlenet": {"Torch": 470, "Tensorflow": 445, "Caffe": 1935, "GreenTea": 9462}}
+    c_torch, c_tf, c_caffe, c_greentea = ("Torch + cuDNN R4 (fp32)", "Tensorflow", "Caffe (native)",
+                                          "Caffe + GreenTea")
+    here, seed_host = "i7-5930k-titan-x", "nvidia-titan-x"
+    # (model, machine, stack, other stack, like_for_like, stack_key, total, other total)
+    expected = []
+    for model, t in convnet_totals.items():
+        s = SEED_TOTALS[model]
+        # every convnet Tensorflow is faster than the seed's faster one (0.7.1), every seed Caffe
+        # (cuDNN 3) faster than convnet's native Caffe: the fastest run elsewhere is those
+        assert t["Tensorflow"] < s[TF_071] < s[TF_07] and s[CAFFE] < t["Caffe"] < t["GreenTea"]
+        expected += [
+            (model, here, c_torch, TORCH_NEW, True, "Torch + cuDNN R4 (fp32)", t["Torch"], s[TORCH_NEW]),
+            (model, seed_host, TORCH_NEW, c_torch, True, "Torch + cuDNN R4 (fp32)", s[TORCH_NEW], t["Torch"]),
+            (model, here, c_tf, TF_071, False, "Tensorflow (fp32): libraries not known vs cuDNN 4",
+             t["Tensorflow"], s[TF_071]),
+            (model, seed_host, TF_071, c_tf, False, "Tensorflow (fp32): cuDNN 4 vs libraries not known",
+             s[TF_071], t["Tensorflow"]),
+            (model, seed_host, TF_07, c_tf, False, "Tensorflow (fp32): cuDNN 3 vs libraries not known",
+             s[TF_07], t["Tensorflow"]),
+            (model, here, c_caffe, CAFFE, False, "Caffe (fp32): native vs cuDNN 3", t["Caffe"], s[CAFFE]),
+            (model, here, c_greentea, CAFFE, False, "Caffe (fp32): GreenTea (version not known) vs cuDNN 3",
+             t["GreenTea"], s[CAFFE]),
+            (model, seed_host, CAFFE, c_caffe, False, "Caffe (fp32): cuDNN 3 vs native", s[CAFFE], t["Caffe"]),
+        ]
+    assert sorted((r["model_key"], r["machine_key"], r["stack"], r["other_stack"], r["like_for_like"],
+                   r["stack_key"], r["total_ms"], r["other_total_ms"]) for r in got) == sorted(expected)
+    for r in got:
+        assert r["other_machines"] == 1
+        assert r["total_ratio"] == pytest.approx(r["other_total_ms"] / r["total_ms"])
+    # the only like-for-like pairs, Torch + cuDNN 4 in fp32 on the same card: 1.01 to 1.02
+    like = {r["model_key"]: r["total_ratio"] for r in got if r["like_for_like"] and r["machine_key"] == here}
+    assert like == {"alexnet": pytest.approx(82 / 81), "overfeat": pytest.approx(271 / 268),
+                    "vgga": pytest.approx(532 / 529), "googlenet": pytest.approx(473 / 470)}
+    assert all(1.005 <= v < 1.025 for v in like.values())
+    # 81 against 82 ms, both in whole milliseconds: a tie; 3 ms apart is not
+    ties = {r["model_key"] for r in got if r["total_tie"]}
+    assert ties == {"alexnet"}
+    torch = next(r for r in got if r["model_key"] == "alexnet" and r["machine_key"] == here and r["like_for_like"])
+    # both machines are named "Nvidia Titan X": the keys tell them apart
+    assert (torch["model"], torch["machine"], torch["other_machine"]) == ("AlexNet", "Nvidia Titan X",
+                                                                          "Nvidia Titan X")
+    assert (torch["forward_ms"], torch["other_forward_ms"], torch["backward_ms"], torch["other_backward_ms"]) == \
+        (27, 28, 53, 54)
+    back = next(r for r in got if r["run_id"] == torch["other_run_id"])
+    assert (back["other_run_id"], back["model"], back["total_ratio"]) == (torch["run_id"], "Alexnet",
+                                                                           pytest.approx(81 / 82))
+
+
+def test_a_flagged_run_is_left_out_of_rankings_and_geomeans(convnet):
+    overfeat = {r["label"]: r for r in rows(
+        convnet, "SELECT * FROM relative_to_fastest WHERE machine_key = 'i7-5930k-titan-x' "
+                 "AND model_key = 'overfeat'")}
+    clnn = overfeat["CL-nn (Torch)"]
+    assert (clnn["flagged"], clnn["flags"], clnn["rank"], clnn["slowdown"]) == (
+        True, "repeated_timings", None, None)
+    assert overfeat["Caffe-CLGreenTea"]["rank"] == 12  # was 13 with the copied row ranked 12th
+    assert max(r["rank"] for r in overfeat.values() if r["rank"]) == 12
+    # --include-flagged: the rankings view's other scope ranks it (12th: 963 ms)
+    both = rows(convnet, "SELECT rank, slowdown FROM rankings WHERE include_flagged AND run_id = ?", clnn["run_id"])
+    assert both == [{"rank": 12, "slowdown": pytest.approx(963 / 176)}]
+    # the clnn geomean without the copied row: AlexNet 963/71, VGG 3437/254, GoogleNet 7016/230, about 18
+    summary = rows(convnet, "SELECT * FROM framework_summary WHERE stack = 'Torch + clnn'")[0]
+    assert (summary["models_measured"], summary["flagged_models"], summary["flagged_model_names"]) == \
+        (3, 1, "Overfeat")
+    assert summary["geomean_slowdown"] == pytest.approx(geomean([963 / 71, 3437 / 254, 7016 / 230]))
+    assert round(summary["geomean_slowdown"]) == 18
+    with_flagged = rows(convnet, "SELECT models_measured, geomean_slowdown FROM stack_scores "
+                                 "WHERE include_flagged AND stack = 'Torch + clnn'")
+    assert with_flagged == [{"models_measured": 4, "geomean_slowdown": pytest.approx(
+        geomean([963 / 71, 963 / 176, 3437 / 254, 7016 / 230]))}]
+
+
+def test_framework_summary_compares_stacks_over_common_models(convnet):
+    got = {r["stack"]: r for r in rows(
+        convnet, "SELECT * FROM framework_summary WHERE machine = 'Nvidia Titan X' AND machine_id IN "
+                 "(SELECT machine_id FROM machines WHERE machine_key = 'i7-5930k-titan-x')")}
+    # four stacks have no GoogleNet, and clnn's Overfeat is flagged: every stack has AlexNet and VGG [A]
+    assert {(r["common_models"], r["common_model_names"]) for r in got.values()} == {(2, "AlexNet, VGG [A]")}
+    caffe, torch = got["Caffe (native)"], got["Torch (native)"]
+    assert (caffe["models_measured"], torch["models_measured"]) == (4, 3)
+    assert caffe["geomean_slowdown_common"] == pytest.approx(geomean([324 / 71, 1068 / 254]))
+    assert torch["geomean_slowdown_common"] == pytest.approx(geomean([342 / 71, 1105 / 254]))
+    assert caffe["geomean_slowdown_common"] < torch["geomean_slowdown_common"]
+    # the own-model geomean (Caffe over 4 models, Torch over 3) is kept for reference
+    assert caffe["geomean_slowdown"] == pytest.approx(geomean([324 / 71, 823 / 176, 1068 / 254, 1935 / 230]))
+    with_flagged = rows(convnet, "SELECT DISTINCT common_model_names FROM stack_scores WHERE include_flagged "
+                                 "AND machine_id IN (SELECT machine_id FROM machines "
+                                 "WHERE machine_key = 'i7-5930k-titan-x')")
+    assert with_flagged == [{"common_model_names": "AlexNet, Overfeat, VGG [A]"}]
+    seed = rows(convnet, "SELECT DISTINCT common_model_names FROM framework_summary WHERE machine_id IN "
+                         "(SELECT machine_id FROM machines WHERE machine_key = 'nvidia-titan-x')")
+    assert seed == [{"common_model_names": "Alexnet, Overfeat, VGG [A]"}]  # Leaf ran no GoogleNet
+    # Tensorflow 0.7.1's memory is a reservation: no memory ratio, where it was 4.20
+    tf = rows(convnet, "SELECT mean_memory_ratio FROM framework_summary WHERE stack = ?", TF_071)
+    assert tf == [{"mean_memory_ratio": None}]
+
+
+def test_the_converter_gives_the_committed_file(tmp_path):
+    """data/convert_convnet.py on the published CSV (CONVNET_CSV) writes data/convnet-benchmarks.toml
+    byte for byte: every published number as published, with the dates, native stacks
+    (libraries = []) and published model names it adds."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("convert_convnet", ROOT / "data" / "convert_convnet.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    csv_path = tmp_path / "imagenet-winners.csv"
+    csv_path.write_text(CONVNET_CSV)
+    text = module.convert(csv_path)
+    assert text == CONVNET.read_text()
+    # native: Caffe (published "Caffe (native)" and "Caffe") on 4 models, Torch-7 (native) on 3
+    assert text.count("\n      libraries = []\n") == 4 + 3
+    # Torch + cuDNN R4, fp16 and fp32, on 4 models; 2015: cuda-convnet2 and cuDNN R2 on 3 models each,
+    # native Caffe and GreenTea on 4 each
+    assert text.count("date = 2016-02-28\n") == 2 * 4
+    assert text.count("date = 2015\n") == 3 + 3 + 4 + 4

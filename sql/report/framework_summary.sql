@@ -1,12 +1,18 @@
--- One row per (machine, stack) in the report's framework summary, from the view framework_summary:
--- models measured, wins (rank 1), geometric-mean slowdown against the fastest and mean memory ratio,
--- best first. It covers every model of the machine (a --model filter does not narrow it).
--- Parameters: machine_ids (BIGINT list), frameworks (lower-case VARCHAR list); NULL: all.
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS frameworks)
-SELECT s.machine_id, s.stack, s.models_measured, s.wins, s.geomean_slowdown, s.mean_memory_ratio
-FROM framework_summary AS s
+-- One row per (machine, stack) in the report's framework summary, from the view stack_scores in the
+-- scope asked for: models measured, flagged models, wins (rank 1), the models common to every stack
+-- of the machine and the geometric-mean slowdown over them, the geometric mean over the stack's own
+-- models, and the mean memory ratio; ordered by the geomean over the common models. It covers every
+-- model of the machine (a --model filter does not narrow it).
+-- Parameters: machine_ids (BIGINT list), frameworks (lower-case VARCHAR list), NULL: all;
+-- include_flagged (BOOLEAN).
+WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS frameworks, ?::BOOLEAN AS include_flagged)
+SELECT s.machine_id, s.stack, s.models_measured, s.flagged_models, s.flagged_model_names, s.wins,
+       s.common_models, s.common_model_names, s.geomean_slowdown_common, s.geomean_slowdown,
+       s.mean_memory_ratio
+FROM stack_scores AS s
 CROSS JOIN f
-WHERE (f.machine_ids IS NULL OR list_contains(f.machine_ids, s.machine_id))
+WHERE s.include_flagged = f.include_flagged
+  AND (f.machine_ids IS NULL OR list_contains(f.machine_ids, s.machine_id))
   AND (f.frameworks IS NULL OR list_contains(f.frameworks, lower(s.framework)))
-ORDER BY s.machine_id, s.geomean_slowdown NULLS LAST, s.wins DESC, s.stack, s.models_measured,
-         s.mean_memory_ratio
+ORDER BY s.machine_id, s.geomean_slowdown_common NULLS LAST, s.geomean_slowdown NULLS LAST, s.wins DESC,
+         s.stack, s.models_measured, s.mean_memory_ratio

@@ -5,7 +5,7 @@
 -- list); NULL: all.
 WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys, ?::VARCHAR[] AS frameworks)
 SELECT m.machine_key, e.model, e.framework, e.framework_version, e.precision, e.libraries,
-       e.other_libraries, e.forward_speedup, e.backward_speedup, e.total_speedup,
+       e.other_libraries, e.forward_speedup, e.backward_speedup, e.total_speedup, e.flagged,
        e.geomean_total_speedup, e.models_compared
 FROM library_effect AS e
 JOIN machines AS m ON m.machine_id = e.machine_id
@@ -14,4 +14,4 @@ WHERE (f.machine_ids IS NULL OR list_contains(f.machine_ids, e.machine_id))
   AND (f.model_keys IS NULL OR list_contains(f.model_keys, e.model_key))
   AND (f.frameworks IS NULL OR list_contains(f.frameworks, lower(e.framework)))
 ORDER BY m.machine_key, lower(e.framework), e.framework_version, e.precision NULLS FIRST,
-         e.libraries NULLS FIRST, e.other_libraries NULLS FIRST, e.model_key, e.run_id, e.other_run_id
+         e.libraries_key, e.other_libraries_key, e.model_key, e.run_id, e.other_run_id

@@ -1,10 +1,13 @@
--- One row per (machine, model_key) in the report: the model's name as first written, its batch sizes
--- and inputs when given (comma-separated when the files disagree), in file order.
+-- One row per (machine, model_key) in the report: the model's name as first written, the names it
+-- was published under where they differ from it (models.label), its batch sizes and inputs when given
+-- (comma-separated when the files disagree), in file order.
 -- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list); NULL: all.
 WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys)
 SELECT mo.machine_id,
        mo.model_key,
        arg_min(mo.name, [s.path, lpad(mo.position::VARCHAR, 10, '0')]) AS name,
+       nullif(array_to_string(list_sort(list_distinct(list(mo.label) FILTER (WHERE mo.label <> mo.name))), ', '), '')
+           AS published_as,
        nullif(array_to_string(list_sort(list_distinct(list(mo.batch_size))), ', '), '') AS batch_sizes,
        nullif(array_to_string(list_sort(list_distinct(list(mo.input_shape))), ', '), '') AS input_shapes
 FROM models AS mo

@@ -101,6 +101,9 @@ CREATE TABLE models (
     batch_size       INTEGER,            -- images per minibatch, when given
     batch_size_text  VARCHAR,
     input_shape      VARCHAR,            -- "3x224x224", key `input` in the TOML
+    label            VARCHAR,            -- the model's name as published ("OxfordNet [Model-A]"), when given
+    date             VARCHAR,            -- when its runs were measured: "2016-02-28" (a TOML date) or "2015"
+                                         -- (a year); NULL: not given. A run's own date wins
     extra            JSON,
     line             INTEGER NOT NULL,
     has_frameworks   BOOLEAN NOT NULL    -- a frameworks array was written (maybe empty)
@@ -125,9 +128,11 @@ CREATE TABLE runs (
     line           INTEGER NOT NULL,   -- where the entry starts in the source file
     precision      VARCHAR,            -- "fp32", "fp16", ... when given
     label          VARCHAR,            -- the stack's name as published, when given
-    libraries      VARCHAR,            -- "cuDNN 4", "cuDNN 4 + cuBLAS 8"; NULL: none
-    has_libraries  BOOLEAN NOT NULL,   -- a libraries array was written (maybe empty)
-    extra          JSON                -- unknown non-numeric keys of the entry
+    libraries      VARCHAR,            -- "cuDNN 4", "cuDNN 4 + cuBLAS 8"; NULL: none listed
+    has_libraries  BOOLEAN NOT NULL,   -- a libraries array was written: `libraries = []` says "none",
+                                       -- no key says "not known"
+    extra          JSON,               -- unknown non-numeric keys of the entry
+    date           VARCHAR             -- when it was measured: "2016-02-28" (a TOML date) or "2015" (a year)
 );
 
 -- One row per library entry of a run. Grain: (run_id, position).

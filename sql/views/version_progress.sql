@@ -22,7 +22,6 @@
 --   * any other version ("unknown", "master", ...) cannot be placed and is left out.
 WITH parsed AS (
     SELECT results.*,
-           lower(framework) AS framework_key,
            regexp_extract(framework_version, '^([0-9]{1,2})/[0-9]{4}$', 1) AS my_month,
            regexp_extract(framework_version, '^[0-9]{1,2}/([0-9]{4})$', 1) AS my_year,
            regexp_extract(framework_version, '^([0-9]{1,2})/[0-9]{1,2}/[0-9]{4}$', 1) AS dmy_day,
