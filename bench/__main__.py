@@ -3,6 +3,7 @@
     python -m bench                      # 100 x 50 x 20 = 100,000 runs, 10,000 for the small size
     python -m bench --machines 2 --small-machines 1 --models 3 --frameworks 4 --skip-slow \\
         --out /tmp/b --results /tmp/b/RESULTS.md      # a smoke run
+    python -m bench --only site          # the site case alone: its section, printed (RESULTS.md untouched)
 
 Writes the markdown table to --results (default bench/RESULTS.md) and to stdout,
 and every figure as JSON to --json (default <out>/results.json). See bench/harness.py.
@@ -25,7 +26,7 @@ def _count(text: str) -> int:
     return value
 
 
-def parse(argv=None) -> harness.Options:
+def parse(argv=None) -> tuple[harness.Options, str | None]:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--machines", type=_count, default=100, help="machines in the big file (default 100)")
@@ -37,8 +38,12 @@ def parse(argv=None) -> harness.Options:
     p.add_argument("--out", type=Path, default=harness.ROOT / "bench" / "out",
                    help="scratch folder for inputs and warehouses (default bench/out, git-ignored)")
     p.add_argument("--json", type=Path, default=None, help="write every figure here (default <out>/results.json)")
-    p.add_argument("--results", type=Path, default=harness.ROOT / "bench" / "RESULTS.md",
-                   help="write the markdown tables here (default bench/RESULTS.md)")
+    p.add_argument("--results", type=Path, default=None,
+                   help="write the markdown tables here (default bench/RESULTS.md; with --only: nowhere)")
+    p.add_argument("--only", choices=["site"], default=None,
+                   help="run one case alone: site (`cli.py site` at both sizes); its figures go to stdout and "
+                        "<out>/site.json")
+    p.add_argument("--site-repeats", type=_count, default=3, help="samples of `cli.py site` at each size (default 3)")
     p.add_argument("--repeats", type=_count, default=5, help="samples of each quick command (default 5)")
     p.add_argument("--big-repeats", type=_count, default=3,
                    help="samples of the floor and the full ingest, interleaved (default 3)")
@@ -48,6 +53,10 @@ def parse(argv=None) -> harness.Options:
                    help="take one sample only of a measurement whose first sample is slower (default 30)")
     p.add_argument("--slice-runs", type=_count, default=2000,
                    help="runs inserted by the by-hand approach before scaling (default 2000)")
+    p.add_argument("--shift-machines", type=_count, default=3500,
+                   help="machine sections of the line-shift file, 5 models x 6 entries each (default 3500)")
+    p.add_argument("--no-huge", action="store_true",
+                   help=f"skip the huge file ({harness.HUGE_FACTOR} x --machines machines, read split and not)")
     p.add_argument("--skip-slow", action="store_true", help="one sample of everything (for smoke tests)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr, no table on stdout")
     a = p.parse_args(argv)
@@ -56,20 +65,22 @@ def parse(argv=None) -> harness.Options:
     one = a.skip_slow
     return harness.Options(
         machines=a.machines, models=a.models, frameworks=a.frameworks, small_machines=a.small_machines,
-        seed=a.seed, out=a.out, json_path=a.json or a.out / "results.json", results=a.results,
+        seed=a.seed, out=a.out, json_path=a.json or a.out / ("site.json" if a.only else "results.json"),
+        results=a.results if a.results or a.only else harness.ROOT / "bench" / "RESULTS.md",
         repeats=1 if one else a.repeats, big_repeats=1 if one else a.big_repeats,
         view_repeats=1 if one else a.view_repeats, once_above=a.once_above, slice_runs=a.slice_runs,
-        command=shown, progress=not a.quiet)
+        site_repeats=1 if one else a.site_repeats, shift_machines=a.shift_machines, huge=not a.no_huge,
+        command=shown, progress=not a.quiet), a.only
 
 
 def main(argv=None) -> int:
-    opts = parse(argv)
+    opts, only = parse(argv)
     try:
-        res = harness.run(opts)
+        res = harness.run_site_only(opts) if only == "site" else harness.run(opts)
     except harness.MeasurementFailed as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    text = harness.markdown(res)
+    text = harness.site_only_markdown(res) if only == "site" else harness.markdown(res)
     opts.json_path.parent.mkdir(parents=True, exist_ok=True)
     opts.json_path.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if opts.results is not None:

@@ -51,13 +51,22 @@ MEASUREMENT_KEYS = (
     "floor_tomli_load", "full_ingest", "handwritten_scaled", "noop_refresh", "stale_reason",
     "incremental_reingest", "full_rebuild_edited", "ingest_small", "report_small", "report_big",
     "startup_import_typer", "startup_cli_help", "startup_bare_duckdb", "startup_report_seed",
+    "site_small", "site_big",
+    "line_shift_incremental", "line_shift_full", "huge_splittable", "huge_top_level_key",
 )
+SITE_KEYS = ("site_small", "site_big")
+MAX_BARS = 25  # dlbench.charts.MAX_BARS: the most bars one chart of the site may draw
 # the rows of the markdown tables, by their first cell (the test checks them)
 TABLE_ROWS = (
     "floor: `tomli.load`", "full ingest", "by hand: `tomli.load` + `executemany`", "no-op refresh",
     "`stale_reason()` in-process", "incremental re-ingest", "full rebuild of the edited file",
     "report", "`import typer`", "`cli.py --help`", "bare duckdb script", "`cli.py report` on the seed",
+    "site",
+    "incremental re-ingest after a line shift", "full rebuild of the shifted file",
+    "huge file, splittable", "huge file, a top-level key first",
 )
+SHIFT_MODELS, SHIFT_FRAMEWORKS = 5, 6  # the line-shift file: many small machine sections (issue 9: 3,462)
+HUGE_FACTOR = 8  # the huge file has this many times the big file's machines (about 210 MB by default)
 
 HOOK = '''\
 import os
@@ -476,6 +485,9 @@ class Options:
     view_repeats: int = 5
     once_above: float = 30.0  # a sample longer than this is not repeated
     slice_runs: int = 2000
+    site_repeats: int = 3  # `cli.py site` at each size
+    shift_machines: int = 3500  # machine sections of the line-shift file (5 models x 6 entries each)
+    huge: bool = True  # measure the huge file (HUGE_FACTOR x the big file's machines), split and not
     command: str = "python -m bench"
     progress: bool = True
 
@@ -578,6 +590,9 @@ def run(opts: Options) -> dict:
             m[key] = {"wall_s": None, "note": "n/a (no report command)"}
     res["views"] = views
 
+    # 5 (cont.): the site at both sizes
+    m.update(site_case(opts, runner, out, {"small": small_db, "big": big_db}))
+
     # 4 (cont.): one machine section changed, re-ingest; compare with a full rebuild
     _say(opts, "incremental re-ingest after one machine section changed")
     edits, samples = [], []
@@ -593,6 +608,42 @@ def run(opts: Options) -> dict:
     res["contents"] = compare_warehouses(big_db, rebuilt_db)
     _say(opts, "re-ingested warehouse " + ("matches" if res["contents"]["match"] else "DIFFERS FROM")
          + " a full rebuild (timestamps aside)")
+
+    # 4 (cont.): a comment line added at the top of a file of many small machine sections: every
+    # section moves down a line and none changes (issue 9: 36 s incremental against 7.5 s in full)
+    _say(opts, f"line shift: {opts.shift_machines:,} machine sections, one comment line added at the top")
+    shift, shift_db, shift_full_db = out / "shift.toml", out / "shift.duckdb", out / "shift-full.duckdb"
+    res["sizes"]["shift"] = generate.write(shift, opts.shift_machines, SHIFT_MODELS, SHIFT_FRAMEWORKS, opts.seed)
+    res["sizes"]["shift"]["path"] = os.path.relpath(shift, ROOT) if str(shift).startswith(str(ROOT)) else str(shift)
+    _unlink(shift_db, shift_full_db)
+    runner.run([PY, str(CLI), "ingest", str(shift), "--db", str(shift_db), "--quiet"], out)
+    shift.write_text("# one comment line added at the top\n" + shift.read_text(encoding="utf-8"), encoding="utf-8")
+    shift_cmd = [PY, str(CLI), "ingest", str(shift), "--db", str(shift_db), "--quiet"]
+    m["line_shift_incremental"] = _summary([runner.run(shift_cmd, out, sample_tree=True)], shift_cmd)
+    shift_full_cmd = [PY, str(CLI), "ingest", str(shift), "--db", str(shift_full_db), "--quiet"]
+    m["line_shift_full"] = _summary([runner.run(shift_full_cmd, out, sample_tree=True)], shift_full_cmd)
+    res["shift_contents"] = compare_warehouses(shift_db, shift_full_db)
+    _unlink(shift, shift_db, shift_full_db)
+
+    # 4 (cont.): memory for a huge file, split into machine sections, and with a top-level key
+    # before its first machine (issue 9: 4.86 GB and 114 s read in one piece, 0.94 GB and 34 s split)
+    if opts.huge:
+        huge, huge_db = out / "huge.toml", out / "huge.duckdb"
+        _say(opts, f"huge file: {opts.machines * HUGE_FACTOR} machines, splittable, then with a top-level key")
+        res["sizes"]["huge"] = generate.write(huge, opts.machines * HUGE_FACTOR, opts.models, opts.frameworks,
+                                              opts.seed)
+        res["sizes"]["huge"]["path"] = os.path.relpath(huge, ROOT) if str(huge).startswith(str(ROOT)) else str(huge)
+        huge_cmd = [PY, str(CLI), "ingest", str(huge), "--db", str(huge_db), "--quiet"]
+        _unlink(huge_db)
+        m["huge_splittable"] = _summary([runner.run(huge_cmd, out, sample_tree=True)], huge_cmd)
+        with open(huge, "r+", encoding="utf-8") as fh:  # the same data, a top-level key first
+            text = fh.read()
+            fh.seek(0)
+            fh.write('title = "synthetic results"\n' + text)
+        del text
+        _unlink(huge_db)
+        m["huge_top_level_key"] = _summary([runner.run(huge_cmd, out, sample_tree=True)], huge_cmd)
+        _unlink(huge, huge_db)
 
     # 6: start-up on the seed, against the bare minimum
     _say(opts, "start-up on the seed")
@@ -625,6 +676,114 @@ def run(opts: Options) -> dict:
     return res
 
 
+# -- the site ------------------------------------------------------------------------------
+def site_facts(folder: Path) -> dict:
+    """What `dlbench site` wrote: pages, charts, the most bars (rows) in one chart, the largest
+    page and the whole folder, in bytes."""
+    pages = charts = most = largest = 0
+    for page in folder.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        pages += 1
+        largest = max(largest, len(text.encode("utf-8")))
+        for spec in re.findall(r'<script type="application/json" data-chart="[^"]+">(.*?)</script>', text, re.S):
+            charts += 1
+            most = max(most, len(json.loads(spec.replace("<\\/", "</"))["datasets"]["rows"]))
+    total = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    return {"pages": pages, "charts": charts, "most_bars": most, "largest_page_bytes": largest,
+            "site_bytes": total}
+
+
+def site_case(opts: Options, runner: Runner, out: Path, dbs: dict) -> dict:
+    """`cli.py site DIR --db X --no-refresh` on each warehouse of `dbs` (size -> path): wall
+    time, peak memory, and what it wrote (site_facts)."""
+    probe = subprocess.run([PY, "-c", "import altair, vl_convert"], capture_output=True)
+    if probe.returncode != 0:
+        return {f"site_{size}": {"wall_s": None, "note": "n/a (no altair/vl-convert: pip install 'dlbench[site]')"}
+                for size in dbs}
+    found = {}
+    for size, db in dbs.items():
+        _say(opts, f"site of the {size} warehouse")
+        folder = out / f"site-{size}"
+        cmd = [PY, str(CLI), "site", str(folder), "--db", str(db), "--no-refresh"]
+        d = _summary(_repeat(lambda: runner.run(cmd, out), opts.site_repeats, opts.once_above), cmd)
+        d.update(site_facts(folder), runs=_count_runs(db))
+        found[f"site_{size}"] = d
+    return found
+
+
+def run_site_only(opts: Options) -> dict:
+    """The site case alone (`python -m bench --only site`): the inputs, their warehouses, then
+    `cli.py site` at both sizes."""
+    out = opts.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    runner = Runner(out)
+    res: dict = {"command": opts.command, "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                 "seed": opts.seed, "machine": machine_facts(), "load_before": _loadavg(), "measurements": {}}
+    dbs = {}
+    res["sizes"] = {}
+    for size, machines in (("small", opts.small_machines), ("big", opts.machines)):
+        path, db = out / f"{size}.toml", out / f"{size}.duckdb"
+        _say(opts, f"writing and ingesting the {size} input")
+        res["sizes"][size] = generate.write(path, machines, opts.models, opts.frameworks, opts.seed)
+        _unlink(db)
+        runner.run([PY, str(CLI), "ingest", str(path), "--db", str(db), "--quiet"], out)
+        dbs[size] = db
+    res["measurements"].update(site_case(opts, runner, out, dbs))
+    res["load_after"] = _loadavg()
+    res["targets"] = site_targets(res)
+    res["log"] = runner.log
+    return res
+
+
+def site_targets(res: dict) -> list[dict]:
+    m = res["measurements"]
+    small, big = m["site_small"], m["site_big"]
+    bl, sl = _runs_label(res["sizes"]["big"]["runs"]), _runs_label(res["sizes"]["small"]["runs"])
+    ratio = _ratio(big.get("wall_s"), small.get("wall_s"))
+    most = max(small.get("most_bars") or 0, big.get("most_bars") or 0) if big.get("wall_s") else None
+    return [
+        {"target": f"`cli.py site`: {bl} ≤ 12 × {sl}", "measured": ratio, "limit": 12.0, "goal": None,
+         "met": None if ratio is None else ratio <= 12.0,
+         "note": "" if ratio is not None else big.get("note", "")},
+        {"target": f"the site's charts are bounded: ≤ {MAX_BARS} bars in any chart",
+         "measured": "n/a" if most is None else f"{most} bars", "limit": None, "goal": None,
+         "met": None if most is None else most <= MAX_BARS,
+         "note": "" if most is None else f"{big['charts']:,} charts on {big['pages']} pages at {bl}; largest page "
+                                         f"{big['largest_page_bytes'] / 1e6:,.2f} MB"},
+    ]
+
+
+def site_markdown(res: dict) -> list[str]:
+    """The site's section of RESULTS.md."""
+    m = res["measurements"]
+    lines = ["## The site", "",
+             "`cli.py site DIR --db X --no-refresh`: every page, chart and data file (benchmark.json, Parquet, "
+             "CSV, the warehouse) of the warehouse, written to a fresh folder; median of the samples.", "",
+             "| measurement | runs | wall s | peak RSS MB | pages | charts | most bars in a chart | largest page MB "
+             "| site MB |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for key in SITE_KEYS:
+        d = m[key]
+        if d.get("wall_s") is None:
+            lines.append(f"| site | n/a | n/a | n/a | | | | | {d.get('note', '')} |")
+            continue
+        lines.append(f"| site | {_runs_label(d['runs'])} | {_s(d['wall_s'])} | {_mb(d.get('peak_rss_bytes'))} | "
+                     f"{d['pages']} | {d['charts']:,} | {d['most_bars']} | {d['largest_page_bytes'] / 1e6:,.2f} | "
+                     f"{_mb(d['site_bytes'])} |")
+    return lines
+
+
+def site_only_markdown(res: dict) -> str:
+    lines = [f"Measured {res['date']} with `{res['command']}`; load average "
+             f"{', '.join(map(str, res['load_before']))} before, {', '.join(map(str, res['load_after']))} after.",
+             ""] + site_markdown(res) + ["", "| target | measured | met | notes |", "| --- | ---: | --- | --- |"]
+    for t in res["targets"]:
+        v = t["measured"]
+        shown = v if isinstance(v, str) else _fmt_ratio(v)
+        met = "n/a" if t["met"] is None else ("**met**" if t["met"] else "not met")
+        lines.append(f"| {t['target']} | {shown} | {met} | {t['note']} |")
+    return "\n".join(lines) + "\n"
+
+
 # -- targets -----------------------------------------------------------------------------
 def _ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
@@ -655,6 +814,19 @@ def targets(res: dict) -> list[dict]:
              f"{_fmt_ratio(_ratio(m['stale_reason']['cold_s'], full))} (cold)")
     match = res["contents"]["match"]
     add("incremental re-ingest ≤ 0.2 × full ingest", _ratio(m["incremental_reingest"]["wall_s"], full), 0.2)
+    if "line_shift_incremental" in m:
+        shift_match = res["shift_contents"]["match"]
+        add("incremental re-ingest after a line shift ≤ 1.0 × a full rebuild of the shifted file",
+            _ratio(m["line_shift_incremental"]["wall_s"], m["line_shift_full"]["wall_s"]), 1.0,
+            note="same rows as the full rebuild: " + ("yes" if shift_match else "NO"))
+    if "huge_top_level_key" in m:
+        def peak(d):
+            return max(d["peak_rss_bytes"] or 0, d["peak_child_rss_bytes"] or 0) or None
+        hs, hk = m["huge_splittable"], m["huge_top_level_key"]
+        add("huge file with a top-level key first: peak memory ≤ 1.2 × the same data splittable",
+            _ratio(peak(hk), peak(hs)), 1.2,
+            note=f"largest process {_mb(peak(hk))} MB against {_mb(peak(hs))} MB; wall "
+                 f"{_fmt_ratio(_ratio(hk['wall_s'], hs['wall_s']))}")
     rows.append({"target": "incremental re-ingest gives the same contents as a full rebuild",
                  "measured": "same" if match else "different", "limit": None, "goal": None, "met": match,
                  "note": "" if match else "tables differing: " + ", ".join(
@@ -668,6 +840,7 @@ def targets(res: dict) -> list[dict]:
     rows.append({"target": f"whole report at {bl} ≤ 5 s", "measured": report, "limit": 5.0, "goal": None,
                  "met": None if report is None else report <= 5.0, "unit": "s",
                  "note": "" if report is not None else "n/a (no report command)"})
+    rows.extend(site_targets(res))
     add("`cli.py --help` ≤ 1.3 × `import typer`",
         _ratio(m["startup_cli_help"]["wall_s"], m["startup_import_typer"]["wall_s"]), 1.3)
     add("`cli.py report` on the seed ≤ 1.5 × bare duckdb script",
@@ -779,6 +952,24 @@ def markdown(res: dict) -> str:
         f"{big['machines']}, another section before each sample ({changes}); {n(m['incremental_reingest'])}; "
         f"same rows as a full rebuild, timestamps aside: {match}")
     row("full rebuild of the edited file", bl, m["full_rebuild_edited"], "into a new file, for the comparison")
+    if "line_shift_incremental" in m:
+        sh = res["sizes"]["shift"]
+        sl_ = _runs_label(sh["runs"])
+        same = "**yes**" if res["shift_contents"]["match"] else "**NO**"
+        row("incremental re-ingest after a line shift", sl_, m["line_shift_incremental"],
+            f"another file: {sh['machines']:,} machine sections × {sh['models']} models × {SHIFT_FRAMEWORKS} entries "
+            f"({sh['bytes'] / 1e6:.1f} MB); one comment line added at its top, so every section moved and none "
+            f"changed; `cli.py ingest FILE --db X --quiet`; same rows as a full rebuild: {same}")
+        row("full rebuild of the shifted file", sl_, m["line_shift_full"], "into a new file, for the comparison")
+    if "huge_top_level_key" in m:
+        hg = res["sizes"]["huge"]
+        hl = _runs_label(hg["runs"])
+        row("huge file, splittable", hl, m["huge_splittable"],
+            f"another file: {hg['machines']:,} machines ({hg['bytes'] / 1e6:.0f} MB), `cli.py ingest FILE --db X "
+            f"--quiet`; sum of RSS over the process tree, sampled: ≈ {_mb(m['huge_splittable']['tree_sum_rss_bytes'])} MB")
+        row("huge file, a top-level key first", hl, m["huge_top_level_key"],
+            "the same file with `title = \"...\"` as its first line (before the first machine); sum of RSS over "
+            f"the process tree, sampled: ≈ {_mb(m['huge_top_level_key']['tree_sum_rss_bytes'])} MB")
     for key, size in (("report_small", sl), ("report_big", bl)):
         d = m[key]
         row("report", size, d, d.get("note") or f"`cli.py report --db X --no-refresh --output /dev/null`; {n(d)}")
@@ -795,6 +986,8 @@ def markdown(res: dict) -> str:
         lines.append(f"| `{name}` | {s.get('rows', 'n/a'):,} | {_s(s.get('wall_s'))} | {b['rows']:,} | "
                      f"{_s(b['wall_s'])} | {_fmt_ratio(_ratio(b['wall_s'], s.get('wall_s')))} | "
                      f"{_fmt_ratio(_ratio(b['rows'], s.get('rows')))} |")
+
+    lines += [""] + site_markdown(res)
 
     lines += ["", "## Start-up on the seed", "",
               f"`benchmark.toml` ({res.get('seed_runs', 26)} runs) ingested into a scratch folder first; "

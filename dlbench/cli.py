@@ -2,21 +2,24 @@
 
 Each command opens the warehouse, calls one function of the `dlbench` package
 and turns its named errors into a message on stderr and an exit code:
-0 ok, 1 query or runtime error, 2 bad input or usage (see README).
-Heavy modules (duckdb, pyarrow, sqlglot) are imported inside the commands.
+0 ok, 1 query or runtime error, 2 bad input or usage, 130 interrupted (Ctrl-C
+or SIGTERM), see README. Heavy modules (duckdb, pyarrow, sqlglot) are imported
+inside the commands.
 """
 from __future__ import annotations
 
 import collections
 import functools
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from .errors import DlbenchError, ExitCode, InvalidInput
+from .errors import DlbenchError, ExitCode, InvalidInput, QueryInterrupted
 from .output import FORMATS
 
 app = typer.Typer(
@@ -55,6 +58,26 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+_signalled: list[int] = []  # the signals that asked this process to stop
+
+
+def _stop(signum, frame) -> None:
+    """SIGINT and SIGTERM: stop where we are (the build's temp file is discarded)."""
+    _signalled.append(signum)
+    raise KeyboardInterrupt
+
+
+def _interrupted(db: str | None) -> None:
+    """The one line an interruption prints, true to what happened to the warehouse; exit 130."""
+    from .ingest import build
+
+    if db is not None and os.path.abspath(db) in build.replaced:
+        _err(f"Interrupted; {db} had already been replaced by the new build, which is complete.")
+    else:
+        _err("Interrupted; the previous warehouse is unchanged.")
+    raise typer.Exit(code=int(ExitCode.INTERRUPTED))
+
+
 def _fail(e: DlbenchError) -> None:
     if isinstance(e, InvalidInput):
         _print_findings(e.findings)
@@ -66,16 +89,35 @@ def _fail(e: DlbenchError) -> None:
 
 
 def handles_errors(fn):
-    """Turn the library's named errors into a message and an exit code."""
+    """Turn the library's named errors into a message and an exit code.
+
+    Ctrl-C and SIGTERM end every command with one line and exit 130, whatever
+    the exception they surface as (DuckDB turns one into its own error)."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        db = kwargs.get("db")
+        _signalled.clear()
+        previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             return fn(*args, **kwargs)
+        except (KeyboardInterrupt, QueryInterrupted):
+            _interrupted(db)
         except DlbenchError as e:
+            if _signalled:
+                _interrupted(db)
             _fail(e)
-        except KeyboardInterrupt:
-            _err("Interrupted; the previous warehouse is unchanged.")
-            raise typer.Exit(code=int(ExitCode.RUNTIME))
+        except typer.Exit:
+            raise
+        except Exception as e:
+            if _signalled or "interrupt" in str(e).lower():
+                _interrupted(db)
+            if type(e).__module__.split(".")[0] in ("duckdb", "_duckdb"):  # a DuckDB error nothing named
+                _err(f"Error: {str(e).strip().splitlines()[0]}")
+                raise typer.Exit(code=int(ExitCode.RUNTIME))
+            raise
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
     return wrapper
 
 
@@ -115,8 +157,32 @@ def _fresh(db: str, no_refresh: bool) -> None:
         return
     summary = refresh(db, progress=_progress())
     if summary is not None:
-        _err(f"dlbench: rebuilt {db} from {len(summary.files)} file(s) "
-             f"({summary.counts['runs']} runs) because its sources changed or it was missing")
+        _rebuilt(summary)
+
+
+def _rebuilt(summary) -> None:
+    _err(f"dlbench: rebuilt {summary.db} from {len(summary.files)} file(s) "
+         f"({summary.counts['runs']} runs): {summary.reason or 'its sources changed'}")
+
+
+def _reading(db: str, no_refresh: bool, read):
+    """read() on a fresh warehouse; a warehouse DuckDB finds damaged while reading is
+    rebuilt from its sources and read again (with --no-refresh: exit 1, unchanged)."""
+    from .errors import WarehouseDamaged
+    from .warehouse import is_damage, rebuild_damaged
+
+    _fresh(db, no_refresh)
+    try:
+        return read()
+    except Exception as e:
+        damaged = isinstance(e, WarehouseDamaged) or (
+            type(e).__module__.split(".")[0] in ("duckdb", "_duckdb") and is_damage(e))
+        if not damaged:
+            raise
+        if no_refresh:
+            raise WarehouseDamaged(db, getattr(e, "detail", str(e))) from None
+        _rebuilt(rebuild_damaged(db, getattr(e, "detail", str(e).strip().splitlines()[0]), progress=_progress()))
+    return read()
 
 
 def _out_format(fmt: Optional[str]) -> str:
@@ -139,6 +205,8 @@ def ingest(
     from .warehouse import build_warehouse as build
 
     summary = build([str(p) for p in paths] if paths else None, db, progress=None if quiet else _progress())
+    if summary.reason.startswith("it was damaged"):  # say so, even with --quiet
+        _err(f"dlbench: rebuilt {db} from its sources: {summary.reason}")
     if quiet:
         return
     c = summary.counts
@@ -190,13 +258,21 @@ def validate(
 def query(
     sql: Optional[str] = typer.Argument(None, help="The SQL to run (read-only)."),
     file: Optional[Path] = typer.Option(None, "--file", "-f", exists=True, dir_okay=False, readable=True,
-                                        help="Read the SQL from this file."),
+                                        help="Read the SQL from this file (UTF-8, at most 1 MiB)."),
     fmt: Optional[str] = typer.Option(None, "--format",
                                       help="markdown (default on a terminal), csv (default otherwise), json, ndjson."),
+    timeout: Optional[float] = typer.Option(
+        None, "--timeout", min=0, metavar="SECONDS",
+        help="Stop the query after this many seconds (0: no limit). Default: $DLBENCH_QUERY_TIMEOUT or 300."),
+    memory_limit: Optional[str] = typer.Option(
+        None, "--memory-limit", metavar="SIZE",
+        help="DuckDB's memory limit for the query, such as 2GB or 500MB. Default: $DLBENCH_MEMORY_LIMIT or 2GB."),
     db: str = DbOption,
     no_refresh: bool = NoRefresh,
 ):
-    """Run ad-hoc SQL on a read-only connection to the warehouse."""
+    """Run ad-hoc SQL on a read-only connection to the warehouse.
+
+    Ctrl-C stops a running query (exit 130); so does the time limit (exit 1)."""
     from . import query as q
     from .output import render
     from .warehouse import connect
@@ -204,10 +280,13 @@ def query(
     if (sql is None) == (file is None):
         raise typer.BadParameter("give the SQL as an argument or with --file, not both", param_hint="SQL")
     fmt = _out_format(fmt)
-    text = sql if sql is not None else file.read_text()
-    _fresh(db, no_refresh)
-    with connect(db) as con:
-        columns, rows = q.run(con, text)
+    text = sql if sql is not None else q.read_sql_file(str(file))
+    timeout = q.timeout_default() if timeout is None else timeout
+    with q.limits(memory_limit or q.memory_limit_default()) as config:
+        def read():
+            with connect(db, config=config) as con:
+                return q.run(con, text, timeout=timeout)
+        columns, rows = _reading(db, no_refresh, read)
     typer.echo(render(columns, rows, fmt), nl=False)
 
 
@@ -225,15 +304,25 @@ def report(
     include_flagged: bool = typer.Option(False, "--include-flagged",
                                          help="Rank and average the runs with an error-level data-quality "
                                               "finding too (and memory that is a reservation); they stay marked."),
+    charts: Optional[Path] = typer.Option(None, "--charts", file_okay=False, metavar="DIR",
+                                          help="Write the charts as SVG files into DIR and link them under the "
+                                               "tables (needs pip install 'dlbench[site]')."),
     db: str = DbOption,
     no_refresh: bool = NoRefresh,
 ):
     """The markdown report: runs ranked per machine and model, summaries, data quality."""
+    import os
+
     from .report import report as build_report
 
-    _fresh(db, no_refresh)
-    text = build_report(db, machines=machine or [], models=model or [], frameworks=framework or [],
-                        baseline=baseline, include_flagged=include_flagged)
+    link = None
+    if charts is not None:  # image links relative to where the report is read
+        base = output.resolve().parent if output is not None else Path.cwd()
+        link = Path(os.path.relpath(charts.resolve(), base)).as_posix()
+    text = _reading(db, no_refresh, lambda: build_report(
+        db, machines=machine or [], models=model or [], frameworks=framework or [], baseline=baseline,
+        include_flagged=include_flagged, charts_dir=str(charts) if charts is not None else None,
+        charts_link=link))
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -242,6 +331,33 @@ def report(
         except OSError as e:
             _err(f"Error: cannot write {output}: {e.strerror or e}")
             raise typer.Exit(code=int(ExitCode.RUNTIME))
+
+
+@app.command()
+@handles_errors
+def site(
+    directory: Path = typer.Argument(..., file_okay=False, metavar="DIR",
+                                     help="The folder to write (replaced whole when dlbench wrote it before)."),
+    machine: Optional[List[str]] = typer.Option(None, "--machine", help="Only this machine (key or name); repeatable."),
+    model: Optional[List[str]] = typer.Option(None, "--model", help="Only this model (name, any case); repeatable."),
+    framework: Optional[List[str]] = typer.Option(None, "--framework",
+                                                  help="Only this framework (name, any case); repeatable."),
+    db: str = DbOption,
+    no_refresh: bool = NoRefresh,
+):
+    """The benchmark page: a static site of charts and tables, with the data files.
+
+    Writes DIR/index.html (sources, machines, models, the framework summary), a page per
+    model, the library and precision effects, version progress, data quality and data/
+    (benchmark.json, Parquet, results.csv, the warehouse). Nothing is loaded from the
+    internet: open DIR/index.html from disk or publish DIR on any static host. Needs the
+    `site` extra: pip install 'dlbench[site]'."""
+    from .site import build_site
+
+    _fresh(db, no_refresh)
+    summary = build_site(db, directory, machines=machine or [], models=model or [], frameworks=framework or [])
+    _err(f"Wrote {len(summary.pages)} pages with {summary.charts} charts and {len(summary.data_files)} data files "
+         f"to {directory}; open {directory / 'index.html'}")
 
 
 @app.command()
@@ -374,10 +490,10 @@ def export_json(
     from .export import document_json
     from .warehouse import connect
 
-    _fresh(db, no_refresh)
-    with connect(db) as con:
-        text = document_json(con, source)
-    _write_text(text, file)
+    def read():
+        with connect(db) as con:
+            return document_json(con, source)
+    _write_text(_reading(db, no_refresh, read), file)
 
 
 @export_app.command("parquet")
@@ -396,9 +512,10 @@ def export_parquet(
     from .export import parquet
     from .warehouse import connect
 
-    _fresh(db, no_refresh)
-    with connect(db) as con:
-        manifest = parquet(con, directory)
+    def read():
+        with connect(db) as con:
+            return parquet(con, directory)
+    manifest = _reading(db, no_refresh, read)
     _err(f"Exported {len(manifest['relations'])} relations to {directory}")
 
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from .errors import UsageError
 from .output import markdown
-from .sqlfiles import read_sql
+from .sqlfiles import fetch_dicts, read_sql
 
 MISSING = "—"  # a value that was not measured (never shown as 0)
 NOT_RUN = "n/a"  # the baseline framework did not run this model
@@ -60,9 +60,7 @@ def _sql(name: str) -> str:
 
 
 def _rows(con, name: str, params: list) -> list[dict]:
-    rel = con.execute(_sql(name), params)
-    columns = [d[0] for d in rel.description]
-    return [dict(zip(columns, r)) for r in rel.fetchall()]
+    return fetch_dicts(con, _sql(name), params)
 
 
 # -- numbers for reading ---------------------------------------------------------
@@ -149,20 +147,31 @@ def resolve(con, filters: Filters) -> Filters:
 
 # -- the document --------------------------------------------------------------------
 def report(db: str, machines=(), models=(), frameworks=(), baseline: str | None = None,
-           include_flagged: bool = False) -> str:
+           include_flagged: bool = False, charts_dir: str | None = None, charts_link: str | None = None) -> str:
     """The markdown report of the warehouse `db`, narrowed by the filters (each a list of
     names; empty: everything). Runs with an error-level data-quality finding are marked and
     left out of ranks, speedups, wins and geometric means unless `include_flagged`.
-    Raises NoMatch when a name matches nothing."""
+    Raises NoMatch when a name matches nothing.
+
+    With `charts_dir`, the charts of the ranking and summary tables are written there as SVG
+    (dlbench.charts) and linked under each table as `charts_link`/FILE (default: charts_dir)."""
     from .warehouse import connect
 
     with contextlib.closing(connect(db)) as con:
         filters = resolve(con, Filters(list(machines), list(models), list(frameworks), baseline,
                                        include_flagged=include_flagged))
-        return build(con, filters)
+        chart_files = None
+        if charts_dir is not None:
+            from .charts import ReportCharts
+
+            frameworks_all = [name for (name,) in con.execute("SELECT DISTINCT name FROM frameworks").fetchall()]
+            chart_files = ReportCharts(charts_dir, charts_link, frameworks_all)
+        return build(con, filters, chart_files)
 
 
-def build(con, filters: Filters) -> str:
+def build(con, filters: Filters, chart_files=None) -> str:
+    """The report's text; `chart_files` (a dlbench.charts.ReportCharts) adds a chart under the
+    ranking and summary tables."""
     f = filters
     out: list[str] = []
     sources = _rows(con, "sources", [])
@@ -201,10 +210,12 @@ def build(con, filters: Filters) -> str:
             example_model = example_model or mo["name"]
             out.append(_model_heading(mo))
             out.append(_ranking_table(by_model[(m["machine_id"], mo["model_key"])], f, findings))
+            if chart_files is not None:
+                out.extend(chart_files.ranking(m, mo, by_model[(m["machine_id"], mo["model_key"])]))
     if not shown_machines:
         out.append("No runs match these filters.\n")
 
-    out.extend(_framework_summary(con, f, shown_machines))
+    out.extend(_framework_summary(con, f, shown_machines, chart_files))
     out.extend(_library_effect(con, f))
     out.extend(_precision_effect(con, f))
     if len(shown_machines) > 1:
@@ -308,7 +319,7 @@ def _ranking_table(rows: list[dict], f: Filters, findings: list[dict]) -> str:
             row.append(fmt_rate(r["images_per_s"]))
         body.append(tuple(row))
         if r["flagged"]:
-            details = [_finding_detail(q) for q in findings
+            details = [finding_detail(q) for q in findings
                        if q["severity"] == "error" and q["run_id"] == r["run_id"]]
             left_out = "ranked anyway (--include-flagged)" if f.include_flagged else "left out of the ranking"
             notes.append(f"{FLAG} {r['stack']}: {_flag_words(r['flags'])}: {'; '.join(details)}; {left_out}.")
@@ -320,7 +331,7 @@ def _ranking_table(rows: list[dict], f: Filters, findings: list[dict]) -> str:
     return text + ("\n" + "\n\n".join(notes) + "\n" if notes else "")
 
 
-def _framework_summary(con, f: Filters, machines: list[dict]) -> list[str]:
+def _framework_summary(con, f: Filters, machines: list[dict], chart_files=None) -> list[str]:
     rows = _rows(con, "framework_summary", [f.machine_ids, f.framework_keys, f.include_flagged])
     left_out = "" if f.include_flagged else (
         f" Runs marked {FLAG} are left out (a stack's models then exclude them), and so is memory that is a "
@@ -362,6 +373,8 @@ def _framework_summary(con, f: Filters, machines: list[dict]) -> list[str]:
         out.append(markdown(columns, body, align_right=set(columns[1:])))
         if notes:
             out.append("\n".join(notes) + "\n")
+        if chart_files is not None:
+            out.extend(chart_files.summary(m, here))
     return out if shown else out + ["No runs.\n"]
 
 
@@ -472,7 +485,7 @@ def _mb(v) -> str:
     return f"{fmt_ms(v)} MB"
 
 
-def _finding_detail(q: dict) -> str:
+def finding_detail(q: dict) -> str:
     """One data_quality finding in words, with its numbers."""
     check = q["check"]
     if check == "missing_memory":
@@ -507,7 +520,7 @@ def _data_quality(rows: list[dict]) -> list[str]:
                f"leave the times usable; memory that is a reservation is left out of memory ratios.\n")
     columns = ["severity", "check", "machine", "model", "stack", "detail", "source:line"]
     body = [(r["severity"], r["check"], _text(r["machine_key"]), _text(r["model"]), _text(r["stack"]),
-             _finding_detail(r),
+             finding_detail(r),
              f"{r['source']}:{r['line']}" if r["line"] is not None else _text(r["source"])) for r in rows]
     return out + [markdown(columns, body)]
 

@@ -147,3 +147,10 @@ def views() -> list[SqlObject]:
 @lru_cache(maxsize=1)
 def macros() -> list[SqlObject]:
     return _load("macro")
+
+
+def fetch_dicts(con, sql: str, params: list | dict) -> list[dict]:
+    """Run `sql` with its parameters; each row as a dict by column name."""
+    cur = con.execute(sql, params)
+    columns = [d[0] for d in cur.description]
+    return [dict(zip(columns, r)) for r in cur.fetchall()]

@@ -2,9 +2,14 @@
 
 `ingest` checks the TOML files and builds the warehouse through `dlbench.ingest`
 (atomically, under a lock; only the changed machine sections of big files when
-that is possible). `refresh` rebuilds a missing or stale warehouse before a
-command reads it; it re-checks staleness after it gets the lock, so many readers
-of a stale warehouse cause one rebuild. `connect` opens it read-only.
+that is possible). `refresh` rebuilds a missing, stale or damaged warehouse
+before a command reads it; it re-checks staleness after it gets the lock, so
+many readers of a stale warehouse cause one rebuild. `connect` opens it
+read-only, and refuses a file that is not a dlbench warehouse.
+
+A warehouse is a build product: when DuckDB finds it damaged (it cannot open
+it, or a block fails its checksum), the commands rebuild it from its sources
+(`rebuild_damaged`) instead of failing.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import sqlfiles
-from .errors import Finding, WarehouseMissing, WarehouseUnreadable
+from .errors import Finding, NotAWarehouse, WarehouseDamaged, WarehouseMissing, WarehouseUnreadable
 from .ingest import build as builder
 from .ingest import incremental, pipeline
 
@@ -55,6 +60,7 @@ class Summary:
     warnings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
     rebuilt: bool = True
+    reason: str = ""  # why a refresh rebuilt it
 
 
 def check_files(paths: list[str]):
@@ -63,26 +69,36 @@ def check_files(paths: list[str]):
 
 
 def build_warehouse(paths: list[str] | None, db: str = DEFAULT_DB, *, progress=None,
-           only_if_stale: bool = False) -> Summary:
+           only_if_stale: bool = False, full: bool = False) -> Summary:
     """Check `paths` (None: the default files) and build `db` from them.
 
-    Raises InvalidInput (nothing written) when any file has errors."""
+    Raises InvalidInput (nothing written) when any file has errors, and
+    NotAWarehouse (nothing written) when `db` holds something else.
+    full=True always reads every file (no incremental update)."""
     start = time.perf_counter()
+    builder.check_target(db, deep=False)  # a device or a text file: refused before the lock file is made
     with builder.locked(db):
-        if only_if_stale and not stale_reason(db):
+        reason = stale_reason(db) if only_if_stale else ""
+        if only_if_stale and not reason:
             return Summary(db, [], counts(db), rebuilt=False)
         file_list = default_paths() if paths is None else list(paths)
         spec = "default" if paths is None else "explicit"
         cat = catalog()
+        kind = builder.check_target(db)
+        damage = "DuckDB cannot open it" if kind == "damaged" else None
+        if kind == "warehouse" and not full:  # an incremental update copies it: it must read in full
+            damage = builder.verify_readable(db)
+        if damage and not reason.startswith("it was damaged"):
+            reason = f"it was damaged ({damage})"
         # only the changed machine sections of big files when that is possible, else everything
-        findings = incremental.update(db, file_list, spec, functools.partial(builder.Builder, catalog=cat),
-                                      cat.version)
+        findings = None if full or damage else incremental.update(
+            db, file_list, spec, functools.partial(builder.Builder, catalog=cat), cat.version)
         if findings is None:
             try:
                 findings = builder.build(db, cat, file_list, spec, progress, split=True)
             except pipeline.SplitUnsafe:
                 findings = builder.build(db, cat, file_list, spec, progress, split=False)
-    summary = Summary(db, file_list, counts(db), [f for f in findings if f.severity == "warning"])
+    summary = Summary(db, file_list, counts(db), [f for f in findings if f.severity == "warning"], reason=reason)
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -111,17 +127,53 @@ def create_views(con) -> None:
 
 
 # -- reading the warehouse ---------------------------------------------------
-def connect(db: str = DEFAULT_DB):
-    """A read-only connection to an existing warehouse."""
+def connect(db: str = DEFAULT_DB, config: dict | None = None):
+    """A read-only connection to an existing warehouse.
+
+    Raises WarehouseMissing, NotAWarehouse (another kind of file, never opened for
+    writing), or WarehouseDamaged (a dlbench warehouse DuckDB cannot open)."""
     import duckdb
 
     if not os.path.exists(db):
         raise WarehouseMissing(f"no warehouse at {db}; run `python cli.py ingest` first")
+    if builder.check_target(db, deep=False) == "missing":
+        raise WarehouseMissing(f"no warehouse at {db}; run `python cli.py ingest` first")
     try:
-        return duckdb.connect(db, read_only=True)
+        con = duckdb.connect(db, read_only=True, config=config or {})
     except duckdb.Error as e:
-        raise WarehouseUnreadable(f"cannot open the warehouse {db}: {str(e).splitlines()[0]}; "
-                                  "rebuild it with `python cli.py ingest`") from None
+        if builder.identify(db) == "damaged":
+            raise WarehouseDamaged(db, str(e)) from None
+        raise NotAWarehouse(f"{db} is not a dlbench warehouse ({str(e).splitlines()[0]}); "
+                            "nothing was changed") from None
+    try:
+        found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                            "AND schema_name = 'main' AND table_name = 'warehouse_meta'").fetchone()[0]
+    except duckdb.Error as e:
+        con.close()
+        raise WarehouseDamaged(db, str(e)) from None
+    if not found:
+        con.close()
+        raise NotAWarehouse(f"{db} is a DuckDB database but not a dlbench warehouse (it has no table "
+                            "warehouse_meta); nothing was changed")
+    return con
+
+
+def is_damage(e: BaseException) -> bool:
+    """Whether a DuckDB error says the database file is damaged (not that a query is wrong)."""
+    text = str(e)
+    return any(s in text for s in ("Corrupt database file", "checksum", "WAL does not match",
+                                   "Failure while replaying WAL", "not a valid DuckDB database file"))
+
+
+def rebuild_damaged(db: str, why: str, progress=None) -> Summary:
+    """Rebuild a damaged warehouse from the files it was built from (read from its
+    `sources` when it can still tell them, else the default files), in full."""
+    stored = _stored(db)
+    explicit = not isinstance(stored, str) and stored[0].get("spec") == "explicit"
+    summary = build_warehouse([p for p, _, _ in stored[1]] if explicit else None, db, progress=progress,
+                              full=True)
+    summary.reason = f"it was damaged ({why})"
+    return summary
 
 
 def counts(db: str) -> dict[str, int]:
@@ -139,8 +191,14 @@ def _stored(db: str) -> tuple[dict, list[tuple]] | str:
         with contextlib.closing(connect(db)) as con:
             meta = dict(con.execute("SELECT key, value FROM warehouse_meta").fetchall())
             sources = con.execute("SELECT path, abs_path, sha256 FROM sources ORDER BY path").fetchall()
-    except Exception as e:  # an unreadable or foreign file: rebuild it
-        return f"the warehouse cannot be read ({str(e).splitlines()[0]})"
+    except NotAWarehouse:
+        raise  # never rebuilt over: the build would refuse it too
+    except WarehouseDamaged as e:
+        return f"it was damaged ({e.detail})"
+    except Exception as e:  # an unreadable file: rebuild it
+        if is_damage(e):
+            return f"it was damaged ({str(e).splitlines()[0]})"
+        return f"it cannot be read ({str(e).splitlines()[0]})"
     return meta, sources
 
 

@@ -4,7 +4,15 @@ A build writes the whole warehouse into a temporary file beside the target and
 renames it into place, so a crash, a kill or a bad file never leaves a
 half-built or emptied warehouse, and a reader that has the old file open keeps
 reading the old version. A lock file (`<db>.lock`) makes concurrent builds take
-turns.
+turns. The old file's write-ahead log (`<db>.wal`, left by a client that wrote
+to the warehouse and died before a checkpoint) is removed as the new file goes
+in: DuckDB would replay it into the new file and refuse to open it.
+
+Only a dlbench warehouse is ever replaced: a path that holds anything else (a
+TOML file, another DuckDB database, a device, a FIFO) is refused with
+NotAWarehouse and left as it is. A warehouse is recognised by its
+`warehouse_meta` table; one DuckDB cannot open (damaged, or with a log that
+does not match it) still counts when its bytes name that table.
 
 This module knows the tables, not the views: what goes into a warehouse besides
 the rows (the schema's SQL, the views and macros, the version to record) comes
@@ -19,6 +27,7 @@ import glob
 import json
 import os
 import signal
+import stat
 import sys
 import time
 from dataclasses import dataclass, field
@@ -26,11 +35,16 @@ from typing import Callable
 
 from . import pipeline
 from .document import FileResult, check_across, source_id_for
-from .errors import Finding, InvalidInput, WarehouseBusy, WarehouseWriteError
+from .errors import Finding, InvalidInput, NotAWarehouse, WarehouseBusy, WarehouseWriteError
 
 LOCK_TIMEOUT_S = float(os.environ.get("DLBENCH_LOCK_TIMEOUT", "600"))
 FLUSH_ROWS = 10_000  # rows held back per table before an INSERT (a few MB of columns)
 SMALL_INSERT_ROWS = 5000  # fewer rows than this are inserted without pyarrow
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+WAREHOUSE_MARK = b"warehouse_meta"  # the table that makes a DuckDB file a dlbench warehouse
+# targets this process has replaced with a new build (so an interruption after the
+# rename is not reported as "the previous warehouse is unchanged")
+replaced: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -95,6 +109,101 @@ def locked(db: str, timeout: float | None = None):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+# -- what may be replaced ------------------------------------------------------
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _holds_mark(path: str) -> bool:
+    """Whether the file's bytes name the warehouse_meta table (read in chunks)."""
+    tail = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            if WAREHOUSE_MARK in tail + chunk:
+                return True
+            tail = chunk[-len(WAREHOUSE_MARK):]
+    return False
+
+
+def identify(db: str, deep: bool = True) -> str:
+    """What is at `db`: "missing", "warehouse", "damaged" (a dlbench warehouse DuckDB
+    cannot open) or "foreign" (anything else: never to be replaced).
+
+    Raises NotAWarehouse for a path that is not a regular file. With deep=False only
+    the file's kind and DuckDB header are looked at (no database is opened)."""
+    try:
+        st = os.stat(db)
+    except FileNotFoundError:
+        return "missing"
+    except OSError as e:
+        raise NotAWarehouse(f"{db} cannot be inspected ({e.strerror}); nothing was changed") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise NotAWarehouse(f"{db} is {_file_kind(st.st_mode)}, not a dlbench warehouse; nothing was changed")
+    try:
+        with open(db, "rb") as fh:
+            head = fh.read(16)
+    except OSError as e:
+        raise NotAWarehouse(f"{db} cannot be read ({e.strerror}); nothing was changed") from None
+    if head[8:12] != DUCKDB_MAGIC:
+        return "foreign"
+    if not deep:
+        return "warehouse"
+    import duckdb
+
+    try:
+        with contextlib.closing(duckdb.connect(db, read_only=True)) as con:
+            found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                                "AND schema_name = 'main' AND table_name = 'warehouse_meta'").fetchone()[0]
+        return "warehouse" if found else "foreign"
+    except duckdb.Error as e:
+        if "could not set lock" in str(e).lower():  # another program has it open for writing
+            raise WarehouseBusy(f"{db} is open for writing by another program ({str(e).splitlines()[0]}); "
+                                "nothing was changed") from None
+        return "damaged" if _holds_mark(db) else "foreign"
+
+
+def check_target(db: str, deep: bool = True) -> str:
+    """identify(db), raising NotAWarehouse unless a build may write `db`."""
+    kind = identify(db, deep)
+    if kind == "foreign":
+        raise NotAWarehouse(f"{db} is not a dlbench warehouse; nothing was changed "
+                            "(a warehouse is rebuilt in place only when it has the table warehouse_meta; "
+                            "give --db a new path or remove the file)")
+    return kind
+
+
+def verify_readable(db: str) -> str | None:
+    """Read every column of every table of `db`, so that DuckDB checks every block's
+    checksum: None when all of it reads, else DuckDB's first line about it."""
+    import duckdb
+
+    try:
+        with contextlib.closing(duckdb.connect(db, read_only=True)) as con:
+            tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() "
+                                                "WHERE database_name = current_database()").fetchall()]
+            for t in tables:
+                con.execute(f'SELECT count(*), sum(hash(COLUMNS(*))) FROM "{t}"').fetchall()
+    except duckdb.Error as e:
+        return str(e).strip().splitlines()[0]
+    return None
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold SIGINT and SIGTERM back for a step that must not be cut in two."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 # -- reading inputs ------------------------------------------------------------
 def check_files(paths: list[str], sink=None, split: bool = True,
                 on_progress=None) -> tuple[list[FileResult], list[Finding]]:
@@ -145,6 +254,7 @@ class Builder:
 
         self.db = db
         self.catalog = catalog
+        self.damaged = check_target(db) == "damaged"  # never replace a file that is not a warehouse
         self.target = os.path.abspath(db)
         self.folder = os.path.dirname(self.target)
         base = os.path.basename(self.target)
@@ -287,7 +397,12 @@ class Builder:
             with open(self.tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             stage("before-rename")
-            os.replace(self.tmp, self.target)
+            with _signals_held():
+                # the old file's log goes first: a crash between the two steps leaves the old file
+                # whole without it; a log left beside the new file would be replayed into it
+                _remove(self.target + ".wal")
+                os.replace(self.tmp, self.target)
+                replaced.add(self.target)
             _fsync_dir(self.folder)
         except BaseException as e:
             self.discard()
@@ -309,6 +424,8 @@ def _write_error(db: str, e: BaseException) -> BaseException:
     if isinstance(e, OSError):
         return WarehouseWriteError(
             f"cannot write the warehouse {db}: {e.strerror or e}; the previous warehouse is unchanged")
+    if isinstance(e, duckdb.InterruptException):  # Ctrl-C while DuckDB was working: an interruption
+        return KeyboardInterrupt()
     if isinstance(e, duckdb.Error):  # a full disk is a FatalException, not an IOException
         return WarehouseWriteError(f"cannot write the warehouse {db}: {str(e).splitlines()[0]}; "
                                    "the previous warehouse is unchanged")

@@ -18,12 +18,13 @@ import json
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 import tomli
 
 from .errors import Finding
-from .locate import KeyLocator, header_lines
+from .locate import KeyLocator, header_lines, nesting_position
 from .units import (
     COUNT_EXPECTED,
     RATE_EXPECTED,
@@ -36,6 +37,9 @@ from .units import (
 MAX_TEXT = 500  # characters in a name, version or other label
 MAX_MS = 1e12  # a timing above this (about 31 years) is a typo
 MAX_COUNT = 2**31 - 1  # cores, quantity, batch_size are INTEGER columns
+MAX_DEPTH = 100  # levels of tables, arrays and inline tables a value may be nested (real files use 5)
+MAX_INPUT_BYTES = 1 << 30  # 1 GiB: an input file above this is refused (real files are a few MB)
+DEPTH_EXPECTED = f"at most {MAX_DEPTH} levels"
 NONFINITE_EXPECTED = "a finite number (unknown keys are kept as JSON, which has no nan or inf)"
 TIME_EXPECTED = "a positive number of milliseconds such as 25 or 25.5"
 TEXT_EXPECTED = 'a string such as "Torch"'
@@ -135,15 +139,23 @@ def describe(value) -> str:
     return f"the {type(value).__name__} {value}"
 
 
-def _nonfinite(value, at=()) -> tuple[tuple, float] | None:
-    """(path within `value`, the number) of the first nan or inf in `value`, or None."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return at, value
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for k, v in items:
-        found = _nonfinite(v, at + (k,))
-        if found:
-            return found
+def _nonfinite(value, at=(), limit=MAX_DEPTH) -> tuple[tuple, float | None] | None:
+    """(path within `value`, the number) of the first nan or inf in `value`, or None;
+    (path, None) when `value` is nested more than `limit` levels deep. Iterative, so
+    that no nesting can exhaust Python's stack."""
+    stack = [(value, at)]
+    while stack:
+        v, at = stack.pop()
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                return at, v
+            continue
+        items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else None
+        if items is None:
+            continue
+        if len(at) >= limit:
+            return at + (next(iter(items))[0],), None
+        stack.extend((child, at + (k,)) for k, child in reversed(list(items)))
     return None
 
 
@@ -237,6 +249,7 @@ class _Reader:
         self.rows: dict[str, list] = {t: [] for t in ROW_TABLES}
         self._frameworks: dict[tuple[str, str], int] = {}
         self._model_seen: dict[tuple, int] = {}
+        self.too_deep = False  # a value nested too deep was reported: it must not be walked again
 
     # -- positions and findings ------------------------------------------
     def pos(self, path) -> tuple[int, int]:
@@ -253,8 +266,11 @@ class _Reader:
 
     def add(self, severity, path, message, expected=""):
         line, col = self.pos(path)
+        shown = format_path(path)
+        if len(shown) > 200:  # a path nested too deep
+            shown = shown[:100] + " ... " + shown[-60:]
         self.r.findings.append(
-            Finding(severity, self.r.path, line, col, format_path(path), message, expected,
+            Finding(severity, self.r.path, line, col, shown, message, expected,
                     machine_key=path[0] if path and isinstance(path[0], str) else None)
         )
 
@@ -365,8 +381,9 @@ class _Reader:
         if t.keys() <= known:
             return {}
         extra = {k: v for k, v in t.items() if k not in known}
-        for k in extra:
+        for k in list(extra):
             if not self.finite(extra[k], path + (k,)):
+                del extra[k]  # reported as an error: nothing is stored
                 continue
             hint = HINTS.get(k)
             self.warn(path + (k,), f"unknown key '{k}' in {what}; kept in its extra column",
@@ -374,15 +391,22 @@ class _Reader:
         return extra
 
     def finite(self, value, path) -> bool:
-        """False, with an error, when `value` holds a nan or inf (kept values are JSON)."""
-        bad = _nonfinite(value)
+        """False, with an error, when `value` holds a nan or inf (kept values are JSON)
+        or is nested more than MAX_DEPTH levels deep."""
+        bad = _nonfinite(value, limit=MAX_DEPTH - len(path))
         if bad is None:
             return True
-        self.error(path + bad[0], f"not a finite number: got {bad[1]}", NONFINITE_EXPECTED)
+        if bad[1] is None:
+            self.too_deep = True
+            self.error(path + bad[0], "nested too deep", DEPTH_EXPECTED)
+        else:
+            self.error(path + bad[0], f"not a finite number: got {bad[1]}", NONFINITE_EXPECTED)
         return False
 
     # -- the document ----------------------------------------------------
-    def read(self, doc: dict, source_id: int) -> None:
+    def read(self, doc: dict, source_id: int, whole: bool = True) -> None:
+        """Check `doc` and make its rows; `whole` is False for the part of a file
+        before its first machine section, which needs no machine of its own."""
         self.source_id = source_id
         machines = 0
         for key, value in doc.items():
@@ -395,7 +419,7 @@ class _Reader:
                 continue
             machines += 1
             self.machine(key, value)
-        if not machines:
+        if not machines and whole:
             self.error((), "no machine sections found", "at least one machine table such as [nvidia-titan-x] with name = ...")
 
     def machine(self, key: str, m: dict) -> None:
@@ -434,7 +458,7 @@ class _Reader:
         self.r.machines[key] = definition
         self.rows["source_machines"].append(dict(
             source_id=self.source_id, machine_id=machine_id, line=row["line"], has_models="models" in m,
-            definition_sha256=definition_sha256(definition)))
+            definition_sha256="" if self.too_deep else definition_sha256(definition)))
         self.r.machine_lines[key] = row["line"]
         models = self.tables(m.get("models"), path + ("models",), f"{key}.models")
         for i, model in enumerate(models):
@@ -706,14 +730,52 @@ def read_file(path: str) -> FileResult:
     return read_text(text, result)
 
 
+class NotARegularFile(OSError):
+    "A path names a directory, FIFO, device or socket, or a file above the size limit"
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_regular(path: str, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of the regular file `path`, at most `limit` of them.
+
+    Opened without blocking and checked on the open descriptor, so a FIFO never
+    hangs and a device (/dev/zero) is never read; raises NotARegularFile for
+    those and for a file above `limit`, OSError when it cannot be read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+        os.close(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotARegularFile(f"is {_kind(st.st_mode)}")
+        raise NotARegularFile(f"is {st.st_size:,} bytes, above the limit of {limit:,} bytes")
+    with open(fd, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise NotARegularFile(f"is above the limit of {limit:,} bytes")
+    return data
+
+
 def load_file(path: str) -> tuple[FileResult, str | None]:
     """The file's text (None, with an error finding, when it cannot be read as UTF-8 text)."""
     result = FileResult(path=path, abs_path=os.path.abspath(path))
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except IsADirectoryError:
-        result.findings.append(Finding("error", path, 0, 0, "", "is a directory", "a TOML file"))
+        data = read_regular(path)
+    except NotARegularFile as e:
+        expected = ("a TOML file" if "limit" not in str(e) else
+                    f"a TOML file of at most {MAX_INPUT_BYTES:,} bytes ({MAX_INPUT_BYTES >> 30} GiB)")
+        result.findings.append(Finding("error", path, 0, 0, "", str(e), expected))
         return result, None
     except FileNotFoundError:
         result.findings.append(Finding("error", path, 0, 0, "", "no such file", "an existing TOML file"))
@@ -726,22 +788,38 @@ def load_file(path: str) -> tuple[FileResult, str | None]:
     return result, _decode(data, result)
 
 
-def read_text(text: str, result: FileResult, line_offset: int = 0) -> FileResult:
-    """Parse and check `text` (which starts at line line_offset + 1 of its file)."""
+def read_text(text: str, result: FileResult, line_offset: int = 0, whole: bool = True) -> FileResult:
+    """Parse and check `text` (which starts at line line_offset + 1 of its file);
+    `whole` is False for the part of a file before its first machine section."""
     try:
         doc = tomli.loads(text)
     except tomli.TOMLDecodeError as e:
-        line = (getattr(e, "lineno", 1) or 1) + line_offset
-        col = getattr(e, "colno", 1) or 1
-        msg = getattr(e, "msg", str(e))
-        result.findings.append(Finding("error", result.path, line, col, "", f"TOML syntax error: {msg}",
-                                       "valid TOML (see https://toml.io)"))
+        result.findings.append(_syntax_error(text, result.path, e, line_offset))
+        return result
+    except RecursionError:  # tomli's own limit (400 levels of arrays and inline tables)
+        line, col = nesting_position(text, MAX_DEPTH, line_offset) or (1 + line_offset, 1)
+        result.findings.append(Finding("error", result.path, line, col, "", "nested too deep", DEPTH_EXPECTED))
         return result
     reader = _Reader(result, text, line_offset)
-    reader.read(doc, source_id_for(result.path))
+    reader.read(doc, source_id_for(result.path), whole)
     if not result.errors:
         result.rows = reader.rows
     return result
+
+
+def _syntax_error(text: str, path: str, e, line_offset: int) -> Finding:
+    """A TOML syntax error at tomli's position, naming the key or table written on that line."""
+    line = getattr(e, "lineno", 1) or 1
+    col = getattr(e, "colno", 1) or 1
+    msg = getattr(e, "msg", str(e))
+    key = ""
+    written = KeyLocator(text).at_line.get(line)
+    if written:
+        key = format_path(written[0])
+        if msg.startswith(("Cannot overwrite", "Cannot declare")):
+            col = written[1]  # the key given twice, not the end of its value
+    return Finding("error", path, line + line_offset, col, key, f"TOML syntax error: {msg}",
+                   "valid TOML (see https://toml.io)")
 
 
 def check_across(results: list[FileResult]) -> list[Finding]:

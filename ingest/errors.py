@@ -16,6 +16,7 @@ class ExitCode(enum.IntEnum):
     OK = 0
     RUNTIME = 1  # a query failed, the warehouse could not be written, ...
     BAD_INPUT = 2  # bad input file or bad usage: nothing was written
+    INTERRUPTED = 130  # Ctrl-C (SIGINT) or SIGTERM: stopped, nothing half-written (128 + SIGINT)
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Finding:
 
     severity: str  # "error" or "warning"
     file: str
-    line: int
+    line: int  # 0 (null in JSON) for a problem with the whole file: a directory, a missing file
     column: int
     path: str  # key path such as nvidia-titan-x.models[0].frameworks[2].forward
     message: str  # what is wrong
@@ -32,7 +33,7 @@ class Finding:
     machine_key: str | None = field(default=None, compare=False)  # the section it is in, if any
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}: "
+        where = f"{self.file}:{self.line}:{self.column}: " if self.line else f"{self.file}: "
         key = f"{self.path}: " if self.path else ""
         tail = f"; expected {self.expected}" if self.expected else ""
         return f"{where}{key}{self.message}{tail}"
@@ -40,6 +41,8 @@ class Finding:
     def as_dict(self) -> dict:
         d = asdict(self)
         del d["machine_key"]
+        if not self.line:  # the whole file: no position to give
+            d["line"] = d["column"] = None
         return d
 
 
@@ -66,3 +69,7 @@ class WarehouseBusy(DlbenchError):
 
 class WarehouseWriteError(DlbenchError):
     "The warehouse could not be written; the previous one is unchanged"
+
+
+class NotAWarehouse(DlbenchError):
+    "The --db path exists but is not a dlbench warehouse (or not a regular file): it is never replaced"

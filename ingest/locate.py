@@ -6,9 +6,14 @@ Two scanners share one way of resolving table headers:
 * `header_lines` looks at table headers only (fast: one regex over the text);
   it gives the line where every table and array-of-tables entry starts, which
   is all an ingest needs (each run records the line its entry starts on).
+  When a header-like line could sit inside a value (a multi-line string, a
+  multi-line array or inline table), it scans with a lexer that follows the
+  TOML grammar instead, so a `[[...]]` line inside a string is not a header.
 * `KeyLocator` walks every line with a small lexer that understands strings,
   multi-line strings and arrays; it is used only to place findings, so it runs
   only when there is something to report.
+
+Lines end with LF or CRLF: both give the same line numbers.
 
 Paths are tuples of keys (str) and array indexes (int), e.g.
 ("nvidia-titan-x", "models", 0, "frameworks", 2, "forward").
@@ -24,8 +29,21 @@ _LITERAL = r"'[^'\n]*'"
 _KEY = rf"(?:{_BARE}|{_BASIC}|{_LITERAL})"
 _DOTTED = rf"{_KEY}(?:[ \t]*\.[ \t]*{_KEY})*"
 HEADER_RE = re.compile(
-    rf"^[ \t]*(\[\[?)[ \t]*({_DOTTED})[ \t]*\]\]?[ \t]*(?:#[^\n]*)?$", re.MULTILINE
+    rf"^[ \t]*(\[\[?)[ \t]*({_DOTTED})[ \t]*\]\]?[ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE
 )
+# what could put a header-like line inside a value: a multi-line string, or an array or
+# inline table that is not closed on the line it opens (a line that ends otherwise)
+_RISKY = re.compile(r'"""|\'\'\'|=[ \t]*[\[{](?![^\n]*[\]}][ \t]*\r?$)', re.MULTILINE)
+# the lexer's tokens: comments, the four kinds of strings, brackets and newlines
+_TOKEN = re.compile(r'''
+    (?P<comment>\#[^\n]*)
+  | (?P<mlbasic>"""(?:[^"\\]|\\[\s\S]|"{1,2}(?!"))*"{3,5})
+  | (?P<mlliteral>\'\'\'(?:[^']|'{1,2}(?!'))*'{3,5})
+  | (?P<string>"(?:[^"\\\n]|\\.)*"|'[^'\n]*')
+  | (?P<open>[\[{])
+  | (?P<close>[\]}])
+  | (?P<newline>\n)
+''', re.VERBOSE)
 _PLAIN_DOTTED = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
 _KEY_PART = re.compile(rf"[ \t]*({_KEY})[ \t]*(\.)?")
 
@@ -89,13 +107,64 @@ class _Tables:
         return key + (n,)
 
 
+def _headers(text: str):
+    """The table headers of `text` (HEADER_RE matches) that the TOML grammar takes as headers."""
+    if not _RISKY.search(text):
+        yield from HEADER_RE.finditer(text)  # no value can span lines: every match is a header
+        return
+    depth, pos, line_start = 0, 0, 0
+    search = _TOKEN.search
+    while True:
+        t = search(text, pos)
+        if t is None:
+            return
+        kind = t.lastgroup
+        pos = t.end()
+        if kind == "newline":
+            line_start = pos
+        elif kind == "open":
+            if depth == 0 and not text[line_start:t.start()].strip(" \t"):
+                m = HEADER_RE.match(text, line_start)
+                if m:
+                    yield m
+                    pos = m.end()
+                    continue
+            depth += 1
+        elif kind == "close":
+            depth = max(0, depth - 1)
+
+
+def nesting_position(text: str, limit: int, line_offset: int = 0) -> tuple[int, int] | None:
+    """(line, column) of the first array or inline table nested more than `limit` deep."""
+    depth, pos, line_start = 0, 0, 0
+    while True:
+        t = _TOKEN.search(text, pos)
+        if t is None:
+            return None
+        kind = t.lastgroup
+        pos = t.end()
+        if kind == "newline":
+            line_start = pos
+        elif kind == "open":
+            if depth == 0 and not text[line_start:t.start()].strip(" \t"):
+                m = HEADER_RE.match(text, line_start)
+                if m:
+                    pos = m.end()
+                    continue
+            depth += 1
+            if depth > limit:
+                return (text.count("\n", 0, t.start()) + 1 + line_offset, t.start() - line_start + 1)
+        elif kind == "close":
+            depth = max(0, depth - 1)
+
+
 def header_lines(text: str, line_offset: int = 0) -> dict[Path, tuple[int, int]]:
     """(line, column), 1-based, of every table header in `text`, by resolved path."""
     counts: dict[Path, int] = {}  # array-of-tables path -> entries so far
     found: dict[Path, tuple[int, int]] = {}
     line, last = 1 + line_offset, 0
     count = text.count
-    for m in HEADER_RE.finditer(text):
+    for m in _headers(text):
         start = m.start()
         line += count("\n", last, start)
         last = start
@@ -125,21 +194,35 @@ class KeyLocator:
 
     def __init__(self, text: str, line_offset: int = 0):
         self.positions: dict[Path, tuple[int, int]] = {}
+        self.at_line: dict[int, tuple[Path, int]] = {}  # line -> (the key or table written there, column)
+        self._under: dict[Path, tuple[int, int]] | None = None
         self._scan(text, line_offset)
 
     def find(self, path: Path) -> tuple[int, int]:
-        """The position of `path`, or of its nearest ancestor that is written."""
+        """The position of `path`; of the first key written under it, when it is only
+        implied (`[[a]]` implies `a`, `[a.b]` implies `a`); else of its nearest ancestor."""
         path = tuple(path)
+        if path in self.positions:
+            return self.positions[path]
+        if self._under is None:  # built once, on the first miss
+            self._under = {}
+            for p, at in self.positions.items():
+                for n in range(1, len(p)):
+                    prefix = p[:n]
+                    if prefix not in self._under or at < self._under[prefix]:
+                        self._under[prefix] = at
         while path:
             if path in self.positions:
                 return self.positions[path]
+            if path in self._under:
+                return self._under[path]
             path = path[:-1]
         return (1, 1)
 
     def _scan(self, text: str, line_offset: int) -> None:
         tables = _Tables()
         current: Path = ()
-        lines = text.split("\n")
+        lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
         i = 0
         while i < len(lines):
             raw = lines[i]
@@ -153,6 +236,7 @@ class KeyLocator:
             if m:
                 current = tables.header(m.group(1) == "[[", split_key(m.group(2)))
                 self.positions.setdefault(current, (lineno, col))
+                self.at_line[lineno] = (current, col)
                 continue
             eq = _key_end(stripped)
             if eq is None:
@@ -160,6 +244,7 @@ class KeyLocator:
             parts = split_key(stripped[:eq])
             if parts:
                 self.positions.setdefault(current + tuple(parts), (lineno, col))
+                self.at_line[lineno] = (current + tuple(parts), col)
             # skip the lines a multi-line value spans
             i = _value_end(lines, i - 1, (len(raw) - len(stripped)) + eq + 1)
 

@@ -1,8 +1,9 @@
 """Reading big files fast: machine sections in parallel, rows streamed in batches.
 
 A benchmark file is a run of machine sections (`[key]` and every table below
-it). When a file can be split safely — nothing but comments before the first
-`[key]` header, each machine key heading one section — the sections are read
+it). When a file can be split safely — each machine key heading one section,
+and before the first `[key]` header only comments or top-level values that
+parse on their own (read first, in this process) — the sections are read
 in batches by worker processes (one per core), each batch parsed with tomli,
 checked and turned into columns, and the columns are streamed into the
 warehouse as they arrive. So the cost is the parser's, shared by the cores,
@@ -19,14 +20,19 @@ import contextlib
 import hashlib
 import os
 import re
+import signal
+import stat
+import sys
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 
 from .document import ROW_TABLES, TUPLE_COLUMNS, FileResult, load_file, read_text
+from .errors import WarehouseWriteError
 from .locate import _KEY, split_key
 
 PARALLEL_MIN_BYTES = 1 << 20  # smaller files are read in one piece
 BATCH_BYTES = 1 << 19  # text per batch sent to a worker
-TOP_HEADER = re.compile(rf"^[ \t]*\[[ \t]*({_KEY})[ \t]*\][ \t]*(?:#[^\n]*)?$", re.MULTILINE)
+TOP_HEADER = re.compile(rf"^[ \t]*\[[ \t]*({_KEY})[ \t]*\][ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)
 _PREFIX_OK = re.compile(r"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z))*\Z")
 
 
@@ -42,10 +48,13 @@ class Section:
     line_offset: int  # lines before the section's first line
 
 
-def split_sections(text: str) -> list[Section] | None:
-    """The machine sections of `text`, or None when it cannot be split safely."""
+def split_sections(text: str, prefix: bool = False) -> list[Section] | None:
+    """The machine sections of `text`, or None when it cannot be split safely.
+
+    Text before the first section must be comments, or with `prefix`, anything
+    (the caller reads it on its own and checks it holds top-level values only)."""
     found = list(TOP_HEADER.finditer(text))
-    if not found or not _PREFIX_OK.match(text, 0, found[0].start()):
+    if not found or not (prefix or _PREFIX_OK.match(text, 0, found[0].start())):
         return None
     keys = [split_key(m.group(1))[0] for m in found]
     if len(set(keys)) != len(keys):
@@ -60,11 +69,19 @@ def split_sections(text: str) -> list[Section] | None:
 
 
 def file_sha256(path: str) -> str | None:
+    """The sha256 of a regular file; None when it is missing, unreadable or not a
+    regular file (a FIFO would block, a device never end)."""
     try:
-        with open(path, "rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return None
+    with open(fd, "rb") as fh:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+        except OSError:
+            return None
 
 
 def section_facts(text: str, sections: list[Section]) -> list[dict]:
@@ -132,6 +149,22 @@ def _batches(sections: list[Section]) -> list[list[Section]]:
     return out
 
 
+def _quiet_worker(parent: int) -> None:
+    """A worker leaves Ctrl-C to its parent (it reaches the whole process group, and the
+    parent stops the workers), dies with its parent (a killed ingest leaves no worker
+    waiting for work), and prints no traceback of its own: its real errors travel to
+    the parent with its result."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    sys.stderr = open(os.devnull, "w")
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    if os.getppid() != parent:  # the parent died before that
+        os._exit(0)
+
+
 def workers_default() -> int:
     return max(1, min(os.cpu_count() or 1, int(os.environ.get("DLBENCH_WORKERS", "0")) or 8))
 
@@ -148,7 +181,9 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True,
     result, text = load_file(path)
     if text is None:
         return result
-    sections = split_sections(text) if split and len(text) >= PARALLEL_MIN_BYTES else None
+    sections = split_sections(text, prefix=True) if split and len(text) >= PARALLEL_MIN_BYTES else None
+    if sections is not None and not _read_prefix(result, text[:sections[0].start], sections):
+        sections = None
     if sections is None:
         read_text(text, result)
         _sink(result, columns(result.rows), sink)
@@ -162,10 +197,16 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True,
     try:
         with contextlib.ExitStack() as stack:
             if workers > 1 and len(jobs) > 1:
+                # an executor, not multiprocessing.Pool: a Pool whose workers were killed (SIGTERM to the
+                # process group) can hang its own shutdown; an executor notices dead workers
                 import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
 
-                pool = stack.enter_context(multiprocessing.get_context("fork").Pool(min(workers, len(jobs))))
-                batches = pool.imap(_read_batch, jobs)
+                pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork"),
+                                           initializer=_quiet_worker, initargs=(os.getpid(),))
+                # on the way out, even by an exception: drop the batches not started, wait for the others
+                stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+                batches = pool.map(_read_batch, jobs)
             else:
                 batches = map(_read_batch, jobs)
             for job, (batch, cols) in zip(jobs, batches):
@@ -173,9 +214,27 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True,
                 done += job[1][-1].end - job[1][0].start
                 if on_progress:
                     on_progress(done, len(text))
+    except BrokenExecutor:
+        raise WarehouseWriteError(f"cannot build the warehouse: a worker process reading {path} died; "
+                                  "the previous warehouse is unchanged") from None
     finally:
         _TEXT = None
     return result
+
+
+def _read_prefix(result: FileResult, prefix: str, sections: list[Section]) -> bool:
+    """Read what comes before the first machine section into `result`: True when it
+    is comments or top-level values only (so the sections can be read apart), else
+    False with `result` untouched (the file is then read in one piece)."""
+    if _PREFIX_OK.match(prefix):
+        return True
+    part = FileResult(path=result.path, abs_path=result.abs_path)
+    read_text(prefix, part, 0, whole=False)
+    if part.errors or part.machines or set(part.root_extra) & {s.key for s in sections}:
+        return False
+    result.findings += part.findings
+    result.root_extra.update(part.root_extra)
+    return True
 
 
 def _merge(result: FileResult, batch: FileResult, cols: dict, sink) -> None:

@@ -16,7 +16,7 @@ from dlbench import sqlfiles
 
 pytestmark = pytest.mark.slow  # runs the benchmark harness on generated files
 
-TINY = ["--machines", "2", "--small-machines", "1", "--models", "3", "--frameworks", "4"]
+TINY = ["--machines", "2", "--small-machines", "1", "--models", "3", "--frameworks", "4", "--shift-machines", "20"]
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_views_sizes_and_contents(smoke):
 def test_markdown_has_every_row(smoke):
     res, text, _ = smoke
     assert text.startswith("# dlbench benchmarks\n")
-    assert "python -m bench --machines 2 --small-machines 1 --models 3 --frameworks 4 --skip-slow" in text
+    assert "python -m bench --machines 2 --small-machines 1 --models 3 --frameworks 4 --shift-machines 20 --skip-slow" in text
     for name in harness.TABLE_ROWS:
         assert f"| {name} |" in text, name
     for v in sqlfiles.views():
@@ -81,10 +81,33 @@ def test_markdown_has_every_row(smoke):
     for t in res["targets"]:
         assert f"| {t['target']} |" in text
         assert isinstance(t["met"], bool), t
-    assert len(res["targets"]) == 8 + len(sqlfiles.views())
+    assert len(res["targets"]) == 12 + len(sqlfiles.views())  # 2 of issue 9 (line shift, huge file), 2 of the site
+    assert "## The site" in text and "| the site's charts are bounded: ≤ 25 bars in any chart | 6 bars | **met** |" in text
     assert "load average (1, 5, 15 min): " in text
     for fact in ("cores", "duckdb", "tomli", "Python"):
         assert fact in text
+
+
+def test_the_site_case(smoke):
+    res, _, _ = smoke
+    for key, runs, charts, most in (("site_small", 12, 8, 4), ("site_big", 24, 16, 6)):
+        site = res["measurements"][key]
+        assert site["runs"] == runs and site["pages"] == 8  # index, 3 models, 4 summary pages
+        assert site["charts"] == charts  # per model and machine the times and memory; per machine a summary
+        # 4 stacks a model; the library-effect chart of the second machine has 6 pairs
+        assert site["most_bars"] == most and 0 < site["largest_page_bytes"] < site["site_bytes"]
+
+
+def test_only_the_site_case(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "bench", "--only", "site", *TINY, "--skip-slow", "--quiet",
+                           "--out", str(tmp_path / "out")],
+                          cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TZ": "UTC"},
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((tmp_path / "out" / "site.json").read_text())
+    assert set(res["measurements"]) == set(harness.SITE_KEYS)
+    assert [t["met"] for t in res["targets"]] == [True, True]
+    assert not (tmp_path / "RESULTS.md").exists()
 
 
 def test_the_repo_results_are_left_alone(smoke):

@@ -50,10 +50,12 @@ def test_wheel_installs_only_our_names_and_carries_the_sql(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names}
     assert top == {"dlbench", f"dlbench-{__version__}.dist-info"}
-    for folder in ("schema", "views", "macros", "report"):
+    for folder in ("schema", "views", "macros", "report", "site"):
         here = sorted(p.name for p in (ROOT / "sql" / folder).glob("*.sql"))
         assert here and sorted(n.rsplit("/", 1)[1] for n in names
                                if n.startswith(f"dlbench/sql/{folder}/") and n.endswith(".sql")) == here
+    assets = sorted(p.name for p in (ROOT / "dlbench" / "assets").iterdir())  # the site's CSS and script
+    assert assets and sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("dlbench/assets/")) == assets
     ingest_here = sorted(p.name for p in (ROOT / "ingest").glob("*.py"))
     assert sorted(n.rsplit("/", 1)[1] for n in names if re.fullmatch(r"dlbench/ingest/[^/]+\.py", n)) == ingest_here
     entry = next(n for n in names if n.endswith("entry_points.txt"))

@@ -56,11 +56,12 @@ WITH measured AS (
            max(CASE WHEN metric = 'backward_ms' THEN step END) AS backward_step,
            max(CASE WHEN metric = 'total_ms' THEN step END) AS total_step
     FROM (
-        -- the step of a number as written: 1 for "71", 0.01 for "80.96"; NULL for other forms
+        -- the step of a time as written: 1 for "71", 0.01 for "80.96"; NULL for an exponent form
         SELECT run_id, metric, value,
-               CASE WHEN regexp_matches(written, '^[0-9]+$') THEN 1.0
-                    WHEN regexp_matches(written, '^[0-9]*[.][0-9]+$')
-                    THEN power(10.0, -(length(written) - strpos(written, '.')))
+               CASE WHEN metric NOT IN ('forward_ms', 'backward_ms', 'total_ms') OR strpos(written, 'e') > 0
+                    THEN NULL
+                    WHEN strpos(written, '.') = 0 THEN 1.0
+                    ELSE power(10.0, -(length(written) - strpos(written, '.')))
                END AS step
         FROM measurements
     ) AS m
