@@ -138,6 +138,9 @@ def connect(db: str = DEFAULT_DB, config: dict | None = None):
         raise WarehouseMissing(f"no warehouse at {db}; run `python cli.py ingest` first")
     if builder.check_target(db, deep=False) == "missing":
         raise WarehouseMissing(f"no warehouse at {db}; run `python cli.py ingest` first")
+    stale = stale_wal(db)
+    if stale:
+        raise WarehouseDamaged(db, stale)
     try:
         con = duckdb.connect(db, read_only=True, config=config or {})
     except duckdb.Error as e:
@@ -156,6 +159,21 @@ def connect(db: str = DEFAULT_DB, config: dict | None = None):
         raise NotAWarehouse(f"{db} is a DuckDB database but not a dlbench warehouse (it has no table "
                             "warehouse_meta); nothing was changed")
     return con
+
+
+def stale_wal(db: str) -> str | None:
+    """Why the write-ahead log beside `db` belongs to an earlier file, or None. A log older
+    than the file it sits beside was left by a client of a file that has since been replaced
+    (dlbench before 0.2 renamed a new warehouse over a file with a log). DuckDB 1.1's storage
+    format, which we write, has no identifier that ties a log to its file, so DuckDB would
+    replay it into the new file without a word: we refuse it as damage instead."""
+    try:
+        wal, base = os.stat(db + ".wal").st_mtime_ns, os.stat(db).st_mtime_ns
+    except OSError:
+        return None
+    if wal < base:
+        return f"WAL does not match database file: {db}.wal is older than the file it sits beside"
+    return None
 
 
 def is_damage(e: BaseException) -> bool:

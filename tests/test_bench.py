@@ -3,6 +3,8 @@
 No test here asserts a time: only that every figure is there and positive."""
 from __future__ import annotations
 
+import re
+
 import json
 import subprocess
 import sys
@@ -82,7 +84,9 @@ def test_markdown_has_every_row(smoke):
         assert f"| {t['target']} |" in text
         assert isinstance(t["met"], bool), t
     assert len(res["targets"]) == 12 + len(sqlfiles.views())  # 2 of issue 9 (line shift, huge file), 2 of the site
-    assert "## The site" in text and "| the site's charts are bounded: ≤ 25 bars in any chart | 6 bars | **met** |" in text
+    assert "## The site" in text
+    bars = re.search(r"\| the site's charts are bounded: ≤ 25 bars in any chart \| (\d+) bars \| \*\*met\*\* \|", text)
+    assert bars and 0 < int(bars.group(1)) <= 25
     assert "load average (1, 5, 15 min): " in text
     for fact in ("cores", "duckdb", "tomli", "Python"):
         assert fact in text
@@ -90,11 +94,12 @@ def test_markdown_has_every_row(smoke):
 
 def test_the_site_case(smoke):
     res, _, _ = smoke
-    for key, runs, charts, most in (("site_small", 12, 8, 4), ("site_big", 24, 16, 6)):
+    for key, runs, charts, most in (("site_small", 12, 8, 4), ("site_big", 24, 16, 4)):
         site = res["measurements"][key]
         assert site["runs"] == runs and site["pages"] == 8  # index, 3 models, 4 summary pages
         assert site["charts"] == charts  # per model and machine the times and memory; per machine a summary
-        # 4 stacks a model; the library-effect chart of the second machine has 6 pairs
+        # 4 stacks a model; the library-effect chart pairs a version with two library sets in the same
+        # precision only (issue 11's keys), at most 4 pairs here
         assert site["most_bars"] == most and 0 < site["largest_page_bytes"] < site["site_bytes"]
 
 
