@@ -323,7 +323,7 @@ def test_file_level_findings_have_no_made_up_position(project):
 def test_a_duplicate_key_is_named_where_it_is_given_again(project):
     result = cli("validate", str(ROOT / "tests" / "data" / "bad" / "syntax-duplicate-key.toml"))
     assert result.stderr.splitlines()[0].endswith(
-        "syntax-duplicate-key.toml:5:3: gpu.name: TOML syntax error: Cannot overwrite a value; "
+        "syntax-duplicate-key.toml:7:3: gpu.name: TOML syntax error: Cannot overwrite a value; "
         "expected valid TOML (see https://toml.io)")
 
 
