@@ -16,6 +16,8 @@ from conftest import ROOT, sha256
 from bench import generate, harness
 from dlbench import sqlfiles
 
+pytestmark = pytest.mark.slow  # runs the benchmark harness on generated files
+
 TINY = ["--machines", "2", "--small-machines", "1", "--models", "3", "--frameworks", "4", "--shift-machines", "20"]
 
 

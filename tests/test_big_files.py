@@ -17,6 +17,8 @@ from dlbench.warehouse import build_warehouse as ingest
 from dlbench import sqlfiles
 from dlbench.errors import InvalidInput
 
+pytestmark = pytest.mark.slow  # generates and ingests big files
+
 TABLES = [t for t in sqlfiles.tables() if t != "warehouse_meta"]  # the build's own facts differ
 
 

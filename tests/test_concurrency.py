@@ -23,6 +23,8 @@ import pytest
 from conftest import ROOT, run_cli, sha256
 from test_crash import EXTRA_MODEL, leftovers, snapshot, start_ingest, wait_for_line
 
+pytestmark = pytest.mark.slow  # many processes at once on one warehouse
+
 # a reader that keeps one connection open across an ingest
 READER = textwrap.dedent("""
     import json, sys

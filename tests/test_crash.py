@@ -23,6 +23,8 @@ import pytest
 from conftest import ROOT, SEED, cli, run_cli, sha256
 from dlbench import sqlfiles
 
+pytestmark = pytest.mark.slow  # starts and kills an ingest process per stage
+
 STAGES = ["schema", "checked", "loaded", "views", "before-rename"]
 
 _seed = SEED.read_text()

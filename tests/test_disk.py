@@ -17,6 +17,8 @@ import pytest
 from conftest import SEED, cli, run_cli, sha256
 from test_crash import leftovers, snapshot
 
+pytestmark = pytest.mark.slow  # mounts small file systems and runs the CLI on them
+
 UNCHANGED = "; the previous warehouse is unchanged"
 
 

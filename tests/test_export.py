@@ -122,7 +122,6 @@ def test_seed_and_data_files_merge_by_default(project):
     assert doc == {**parsed(SEED), **parsed(DATA / "export_same_machine_b.toml")}
 
 
-@pytest.mark.skipif(not CONVNET.exists(), reason="data/convnet-benchmarks.toml is not there yet")
 def test_convnet_benchmarks_round_trips(project):
     shutil.copy(CONVNET, project / "data" / CONVNET.name)
     result = cli("export", "json", "--source", f"data/{CONVNET.name}")

@@ -45,9 +45,9 @@ def test_corpus_file_gives_the_exact_command(project):
                    "bad/absent.toml", cwd=project)
     assert proc.returncode == 2
     assert proc.stdout.splitlines() == [
-        "::error file=bad/type-forward.toml,line=24,col=7,title=gpu.models[0].frameworks[0].forward::wrong type: "
+        "::error file=bad/type-forward.toml,line=26,col=7,title=gpu.models[0].frameworks[0].forward::wrong type: "
         'got the string "25ms"; expected a positive number of milliseconds such as 25 or 25.5',
-        "::error file=bad/missing-timing.toml,line=21,col=5,title=gpu.models[0].frameworks[0]::missing timing: "
+        "::error file=bad/missing-timing.toml,line=23,col=5,title=gpu.models[0].frameworks[0]::missing timing: "
         "neither 'forward' nor 'backward' is given; expected forward = <ms> and/or backward = <ms>",
         "::error file=bad/absent.toml,title=dlbench validate::no such file; expected an existing TOML file",
     ]

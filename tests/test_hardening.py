@@ -126,6 +126,7 @@ def test_device_files_and_fifos_are_refused_as_db(project, command):
     assert stat.S_ISFIFO(os.stat("pipe.duckdb").st_mode)
 
 
+@pytest.mark.slow  # several processes
 def test_a_warehouse_is_still_rebuilt_in_place(seed_db):
     """The other side of the rule: a dlbench warehouse is replaced as before."""
     assert build.identify(str(seed_db)) == "warehouse"
@@ -146,6 +147,7 @@ def _write_and_die(db: Path) -> None:
     assert Path(str(db) + ".wal").exists()
 
 
+@pytest.mark.slow  # processes over a stale write-ahead log
 def test_a_stale_wal_is_removed_when_the_new_warehouse_goes_in(seed_db):
     _write_and_die(seed_db)
     Path("benchmark.toml").write_text(SEED.read_text() + "\n# changed\n")
@@ -156,6 +158,7 @@ def test_a_stale_wal_is_removed_when_the_new_warehouse_goes_in(seed_db):
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "line\n316\n", "")
 
 
+@pytest.mark.slow  # processes over a damaged write-ahead log
 def test_a_warehouse_left_with_a_mismatched_wal_is_rebuilt(seed_db):
     """The state older versions left behind (a new file beside the old file's log): rebuilt, and said so."""
     _write_and_die(seed_db)
@@ -175,6 +178,7 @@ def test_a_warehouse_left_with_a_mismatched_wal_is_rebuilt(seed_db):
     assert not Path(str(seed_db) + ".wal").exists()
 
 
+@pytest.mark.slow  # a process paused and interrupted
 def test_interrupted_after_the_rename_says_so(seed_db):
     """A message never says "unchanged" after the warehouse was replaced."""
     (seed_db.parent / "data" / "more.toml").write_text(SEED.read_text().replace("nvidia-titan-x", "other-box"))
@@ -202,6 +206,7 @@ def _damage(db: Path, offset: int) -> None:
         fh.write(random.Random(9).randbytes(4096))
 
 
+@pytest.mark.slow  # damages and rebuilds warehouses, with processes
 @pytest.mark.parametrize("where", ["data", "catalog"])
 def test_a_damaged_warehouse_is_rebuilt_or_reported(seed_db, where):
     good = cli("report").stdout
@@ -323,7 +328,7 @@ def test_file_level_findings_have_no_made_up_position(project):
 def test_a_duplicate_key_is_named_where_it_is_given_again(project):
     result = cli("validate", str(ROOT / "tests" / "data" / "bad" / "syntax-duplicate-key.toml"))
     assert result.stderr.splitlines()[0].endswith(
-        "syntax-duplicate-key.toml:5:3: gpu.name: TOML syntax error: Cannot overwrite a value; "
+        "syntax-duplicate-key.toml:7:3: gpu.name: TOML syntax error: Cannot overwrite a value; "
         "expected valid TOML (see https://toml.io)")
 
 
@@ -426,6 +431,7 @@ def test_query_file_must_be_utf8_text(seed_db):
         2, "Error: --file /dev/zero is a character device; expected a SQL text file of at most 1,048,576 bytes\n")
 
 
+@pytest.mark.slow  # a process signalled mid-query
 def test_ctrl_c_stops_a_running_query(seed_db, popen_cli):
     proc = popen_cli("query", RUNAWAY, cwd=seed_db.parent)
     time.sleep(3)  # well into the query
@@ -437,6 +443,7 @@ def test_ctrl_c_stops_a_running_query(seed_db, popen_cli):
     assert (proc.returncode, out, err) == (130, "", "Interrupted; the previous warehouse is unchanged.\n")
 
 
+@pytest.mark.slow  # a process signalled mid-query
 def test_sigterm_stops_a_running_query(seed_db, popen_cli):
     proc = popen_cli("query", RUNAWAY, cwd=seed_db.parent)
     time.sleep(3)
@@ -445,6 +452,7 @@ def test_sigterm_stops_a_running_query(seed_db, popen_cli):
     assert (proc.returncode, err) == (130, "Interrupted; the previous warehouse is unchanged.\n")
 
 
+@pytest.mark.slow  # waits for a query's time limit
 def test_a_query_stops_at_its_time_limit(seed_db, monkeypatch):
     start = time.monotonic()
     proc = run_cli("query", RUNAWAY, "--timeout", "1.5", cwd=seed_db.parent, timeout=60)
@@ -493,6 +501,7 @@ def _wait_for_workers(pid: int, timeout: float = 120) -> None:
     raise AssertionError("the ingest started no worker processes")
 
 
+@pytest.mark.slow  # interrupts a parallel ingest process
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_interrupting_a_parallel_ingest_prints_one_line(seed_db, popen_cli, signum):
     _big_file("benchmark.toml", 1200)  # about 7 MB: read by two worker processes
@@ -506,6 +515,7 @@ def test_interrupting_a_parallel_ingest_prints_one_line(seed_db, popen_cli, sign
     assert sha256(seed_db) == before
 
 
+@pytest.mark.slow  # kills an ingest and waits for its workers
 def test_workers_of_a_killed_ingest_exit_quietly(seed_db, popen_cli):
     _big_file("benchmark.toml", 1200)
     proc = popen_cli("ingest", cwd=seed_db.parent)
@@ -516,6 +526,7 @@ def test_workers_of_a_killed_ingest_exit_quietly(seed_db, popen_cli):
 
 
 # -- 14. a line shift is not a change ----------------------------------------------------------------
+@pytest.mark.slow  # times a big incremental build against a full one
 def test_a_line_shift_is_cheaper_than_a_full_build(project, monkeypatch):
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 1000)
     _big_file("benchmark.toml", 400)

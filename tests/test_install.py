@@ -18,6 +18,8 @@ from conftest import CONVNET, ROOT, SEED, cli
 from dlbench import __version__, sqlfiles
 from dlbench.warehouse import build_warehouse
 
+pytestmark = pytest.mark.slow  # builds the wheel, installs it into a fresh venv, runs the DuckDB 1.x client
+
 
 def test_version(project):
     result = cli("--version")

@@ -25,6 +25,8 @@ from conftest import SEED, cli
 from dlbench.warehouse import build_warehouse as ingest
 from dlbench.errors import Finding, InvalidInput
 
+pytestmark = pytest.mark.slow  # hypothesis ingests 150 mutated documents
+
 SEED_DOC = tomli.loads(SEED.read_text())
 
 

@@ -302,6 +302,7 @@ def test_a_folder_dlbench_did_not_write_is_never_replaced(seed_db, project):
     assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == []
 
 
+@pytest.mark.slow  # processes killed mid-build
 def test_a_site_is_replaced_whole_or_not_at_all(seed_db, project, monkeypatch):
     from dlbench import site as site_module
 

@@ -17,6 +17,8 @@ import pytest
 
 from conftest import CONVNET, ROOT, SEED, cli
 
+pytestmark = pytest.mark.slow  # starts a local Spark session
+
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install pyspark); the Spark check needs it")
 
 from dlbench import sqlfiles  # noqa: E402
@@ -42,7 +44,7 @@ def exported(tmp_path_factory):
     (folder / "data").mkdir()
     shutil.copy(SEED, folder / "benchmark.toml")
     paths = [folder / "benchmark.toml"]
-    for extra in [CONVNET] * CONVNET.exists() + EXTRA_DATA:
+    for extra in [CONVNET, *EXTRA_DATA]:
         shutil.copy(extra, folder / "data" / extra.name)
         paths.append(folder / "data" / extra.name)
     db = folder / "warehouse.duckdb"

@@ -67,6 +67,7 @@ def _commands(text: str) -> list[list[str]]:
     return [shlex.split(c) for c in found if c.startswith("python3 cli.py ")]
 
 
+@pytest.mark.slow  # every command of the Submitting section, each a process
 def test_submitting_commands_work_on_a_new_file(project):
     """validate (the file, then every file), report --machine, the reviewers' query: all on data/my-box.toml.
     `collect` lands with its own issue and is checked there."""
@@ -155,7 +156,7 @@ def test_workflow_validates_the_changed_data_files(tmp_path):
                           env=dict(os.environ, GITHUB_BASE_REF="main", PYTHONPATH=str(ROOT)))
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout.splitlines() == [
-        "::error file=data/new-box.toml,line=24,col=7,title=gpu.models[0].frameworks[0].forward::wrong type: "
+        "::error file=data/new-box.toml,line=26,col=7,title=gpu.models[0].frameworks[0].forward::wrong type: "
         'got the string "25ms"; expected a positive number of milliseconds such as 25 or 25.5',
     ]
     assert proc.stderr.splitlines()[-1] == "2 file(s) invalid: 1 error(s), 0 warning(s)"

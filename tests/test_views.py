@@ -152,10 +152,6 @@ SEED_TOTALS = {
                   TF_071: 195 + 757},
 }
 
-needs_convnet = pytest.mark.skipif(
-    not CONVNET.exists(), reason=f"{CONVNET.relative_to(ROOT)} is absent (made by data/convert_convnet.py)")
-
-
 def build(folder, *extra):
     """A warehouse in `folder` from the seed plus `extra` files (copied into data/), built the
     default way (benchmark.toml + data/*.toml), as `dlbench ingest` does."""
@@ -204,8 +200,6 @@ def seed(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def convnet(tmp_path_factory):
-    if not CONVNET.exists():
-        pytest.skip(f"{CONVNET.relative_to(ROOT)} is absent (made by data/convert_convnet.py)")
     return build(tmp_path_factory.mktemp("convnet"), CONVNET)
 
 
@@ -527,7 +521,6 @@ def test_speedup_vs_a_framework_with_two_versions(seed):
 
 
 # -- with data/convnet-benchmarks.toml -------------------------------------------------
-@needs_convnet
 def test_comparisons_never_cross_machines(convnet):
     crossed = rows(convnet, "SELECT count(*) AS n FROM speedups AS s "
                             "JOIN results AS a ON a.run_id = s.run_id "
@@ -544,7 +537,6 @@ def test_comparisons_never_cross_machines(convnet):
     assert leaf == [{"models_measured": 3, "wins": 2, "geomean_slowdown": pytest.approx((88 / 82) ** (1 / 3))}]
 
 
-@needs_convnet
 def test_convnet_throughput(convnet):
     got = {(r["model"], r["stack"]): r for r in rows(convnet, "SELECT * FROM throughput")}
     assert len(got) == 48  # the seed gives no batch sizes
@@ -558,7 +550,6 @@ def test_convnet_throughput(convnet):
         assert r["images_per_s"] == pytest.approx(int(c["batch_size"]) / (float(c["total_ms"]) / 1000))
 
 
-@needs_convnet
 def test_convnet_precision_effect(convnet):
     got = {(r["model_key"], r["stack"]): r for r in rows(convnet, "SELECT * FROM precision_effect")}
     assert sorted(got) == sorted((m, s) for m in ("alexnet", "overfeat", "vgga", "googlenet")
@@ -624,7 +615,6 @@ def test_cross_machine_meets_the_fastest_other_machine(three_machines):
         [pytest.approx(90 / 80)]
 
 
-@needs_convnet
 def test_convnet_data_quality(convnet):
     # By hand from CONVNET_CSV: only VGG [A] Chainer's total (885) is off forward + backward
     # (251 + 632 = 883) by more than 1 ms; 18 others are off by exactly 1 (rounding). Overfeat's
@@ -655,7 +645,6 @@ def test_convnet_data_quality(convnet):
     assert seed_checks == [{"check": "memory_reservation", "n": 4}, {"check": "missing_memory", "n": 1}]
 
 
-@needs_convnet
 def test_convnet_versions_and_memory_are_left_out_where_unknown(convnet):
     assert rows(convnet, "SELECT count(*) AS n FROM version_progress WHERE framework_version = 'unknown'") == \
         [{"n": 0}]
@@ -686,7 +675,6 @@ def test_data_quality_on_the_seed_finds_the_missing_memory_and_the_reservation(s
     assert rows(seed, "SELECT count(*) AS n FROM run_flags WHERE memory_reserved") == [{"n": 4}]
 
 
-@needs_convnet
 def test_convnet_totals_are_the_published_totals(convnet):
     got = {(r["model"], r["label"]): r for r in rows(
         convnet, "SELECT * FROM results WHERE machine_key = 'i7-5930k-titan-x'")}
@@ -708,7 +696,6 @@ def test_convnet_totals_are_the_published_totals(convnet):
     assert (neon["stack"], neon["total_ms"], neon["summed_total_ms"]) == ("neon (fp16)", 78, 77)
 
 
-@needs_convnet
 def test_convnet_published_ties_stay_ties(convnet):
     ranked = {r["label"]: r for r in rows(
         convnet, "SELECT * FROM relative_to_fastest WHERE machine_key = 'i7-5930k-titan-x' "
@@ -728,7 +715,6 @@ def test_convnet_published_ties_stay_ties(convnet):
     assert tie == [{"total_speedup": 1.0, "total_tie": True}]
 
 
-@needs_convnet
 def test_convnet_versions_dates_native_stacks_and_published_names(convnet):
     got = {(r["model"], r["label"]): r for r in rows(
         convnet, "SELECT * FROM results WHERE machine_key = 'i7-5930k-titan-x'")}
@@ -758,7 +744,6 @@ def test_convnet_versions_dates_native_stacks_and_published_names(convnet):
                       "GoogleNet": "GoogleNet V1"}
 
 
-@needs_convnet
 def test_convnet_cross_machine_compares_like_for_like(convnet):
     got = rows(convnet, "SELECT * FROM cross_machine")
     # published totals on the convnet side, forward + backward on the seed side (it reports none)
@@ -814,7 +799,6 @@ def test_convnet_cross_machine_compares_like_for_like(convnet):
                                                                            pytest.approx(81 / 82))
 
 
-@needs_convnet
 def test_a_flagged_run_is_left_out_of_rankings_and_geomeans(convnet):
     overfeat = {r["label"]: r for r in rows(
         convnet, "SELECT * FROM relative_to_fastest WHERE machine_key = 'i7-5930k-titan-x' "
@@ -839,7 +823,6 @@ def test_a_flagged_run_is_left_out_of_rankings_and_geomeans(convnet):
         geomean([963 / 71, 963 / 176, 3437 / 254, 7016 / 230]))}]
 
 
-@needs_convnet
 def test_framework_summary_compares_stacks_over_common_models(convnet):
     got = {r["stack"]: r for r in rows(
         convnet, "SELECT * FROM framework_summary WHERE machine = 'Nvidia Titan X' AND machine_id IN "
@@ -865,7 +848,6 @@ def test_framework_summary_compares_stacks_over_common_models(convnet):
     assert tf == [{"mean_memory_ratio": None}]
 
 
-@needs_convnet
 def test_the_converter_gives_the_committed_file(tmp_path):
     """data/convert_convnet.py on the published CSV (CONVNET_CSV) writes data/convnet-benchmarks.toml
     byte for byte: every published number as published, with the dates, native stacks

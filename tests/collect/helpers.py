@@ -1,7 +1,6 @@
 """Shared by the collector's tests: which frameworks are importable, and the validator."""
 from __future__ import annotations
 
-import importlib
 import importlib.util
 
 import pytest
@@ -21,14 +20,7 @@ FRAMEWORKS = [pytest.param("torch", marks=needs_torch), pytest.param("jax", mark
 
 
 def read_with_validator(path):
-    """The warehouse validator's findings for a file (ingest.document, or dlbench.ingest.document
-    after the move to the new layout); skips when neither imports."""
-    for name in ("dlbench.ingest.document", "ingest.document"):
-        try:
-            module = importlib.import_module(name)
-            break
-        except ImportError:
-            continue
-    else:
-        pytest.skip("the warehouse validator (ingest.document) is not importable")
-    return module.read_file(str(path))
+    """The warehouse validator's findings for a file (dlbench.ingest.document)."""
+    from dlbench.ingest.document import read_file
+
+    return read_file(str(path))

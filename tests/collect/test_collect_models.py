@@ -48,6 +48,7 @@ def test_import_does_not_import_frameworks():
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.slow  # builds the model in a real framework (importing jax alone takes seconds)
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 @pytest.mark.parametrize("model", list(MODELS))
 def test_adapter_parameter_count(framework, model):
@@ -57,6 +58,7 @@ def test_adapter_parameter_count(framework, model):
     assert a.parameter_count() == EXPECTED[model]
 
 
+@pytest.mark.slow  # builds the model in a real framework (importing jax alone takes seconds)
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_forward_backward_shapes(framework):
     """A tiny batch through GoogLeNet (the one with branches): runs, syncs, gives 1000 outputs."""
@@ -73,6 +75,7 @@ def test_forward_backward_shapes(framework):
 
 
 
+@pytest.mark.slow  # builds the model in a real framework (importing jax alone takes seconds)
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_unsupported_precision_is_a_named_error_in_the_result(framework, tmp_path, monkeypatch):
     """When the framework cannot run a precision, the worker writes ok=false with

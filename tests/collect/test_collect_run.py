@@ -17,6 +17,8 @@ from dlbench.collect.worker import CRASH_ENV
 
 from helpers import have, needs_jax, needs_torch, read_with_validator
 
+pytestmark = pytest.mark.slow  # real framework runs, each in a worker process
+
 ITER = 3
 
 
