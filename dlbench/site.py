@@ -655,36 +655,39 @@ def _quality_page(con, params, nav, colours) -> Page:
 
 
 # -- comparisons (when the warehouse has the `comparisons` view) ---------------------------------------
-RATIO_COLUMNS = ("ratio", "median_ratio", "ratio_of_medians", "total_ratio")
-
-
 def _comparisons_page(con, nav, colours) -> Page:
-    """The view `comparisons`, as it is: every column in a table; a chart of the ratios with their
-    intervals when it has a ratio column and low/high bounds (named *low*/*high* or *lo*/*hi*)."""
+    """The pairs of runs with samples from the view `comparisons` (sql/site/comparisons.sql): a chart
+    of the ratios with their intervals, and the table with the test."""
     page = Page("comparisons.html", "Comparisons", nav)
     page.add("<h1>Comparisons</h1>")
-    page.add('<p class="lead">Pairs of runs compared by the view <code>comparisons</code>: the ratio of their '
-             "times with its interval, and whether the difference is significant.</p>")
-    cur = con.execute("SELECT * FROM comparisons LIMIT ?", [PAGE_ROWS + 1])
-    columns = [d[0] for d in cur.description]
-    rows = [dict(zip(columns, r)) for r in cur.fetchall()]
+    page.add('<p class="lead">Runs with samples on the same machine and model, compared on total time as '
+             "<code>dlbench compare</code> does: ratio = the contender’s median / the baseline’s (above 1: "
+             "the contender is slower), its interval (each median’s 95% interval, at least 6 samples a side), "
+             "the Mann-Whitney p-value and asv’s mark (+ slower, - faster by more than 1.1× with p &lt; 0.01, "
+             "~ not significant). Published runs without samples are in the view, ratio only.</p>")
+    rows = _rows(con, "comparisons", [PAGE_ROWS + 1])
     if not rows:
-        page.add("<p>No comparisons.</p>")
+        page.add("<p>No two runs with samples on the same machine and model.</p>")
         return page
-    ratio_col = next((c for c in RATIO_COLUMNS if c in columns), None)
-    low = next((c for c in columns if re.search(r"(^|_)(low|lo|lower)(_|$)", c) and "ratio" in c), None)
-    high = next((c for c in columns if re.search(r"(^|_)(high|hi|upper)(_|$)", c) and "ratio" in c), None)
-    label_cols = [c for c in ("model", "metric", "baseline_stack", "contender_stack", "stack", "other_stack",
-                              "machine_key") if c in columns]
-    if ratio_col and low and high:
-        items = [dict(item=" · ".join(str(r[c]) for c in label_cols) or str(i), ratio=r[ratio_col], low=r[low],
-                      high=r[high], framework=r.get("framework") or r.get("contender_framework") or "all")
-                 for i, r in enumerate(rows[:PAGE_ROWS])]
-        title = "Comparisons: ratio with its interval (1 = no difference)"
-        page.chart(charts.intervals(items, title, colours), "")
+    with_interval = [r for r in rows[:PAGE_ROWS] if r["ratio_low"] is not None and r["ratio_high"] is not None]
+    if with_interval:
+        items = [dict(item=f"{r['model']} · {r['contender_stack']} vs {r['baseline_stack']}", ratio=r["ratio"],
+                      low=r["ratio_low"], high=r["ratio_high"], framework=r["framework"]) for r in with_interval]
+        page.chart(charts.intervals(items, "Comparisons: total-time ratio with its interval (1 = no difference)",
+                                    colours), "")
     shown, note = capped(rows, "comparisons", "the view comparisons (data/warehouse.duckdb)")
-    page.add(table(columns, [[_cell(r[c]) for c in columns] for r in shown]))
-    page.add(note)
+    page.add(table(["machine", "model", "baseline", "contender", "baseline ms", "contender ms", "samples",
+                    "ratio", "interval", "p", "mark"],
+                   [[r["machine_key"], r["model"], r["baseline_stack"], r["contender_stack"],
+                     exact(r["baseline_ms"]), exact(r["contender_ms"]), f"{r['baseline_n']} / {r['contender_n']}",
+                     ratio(r["ratio"]),
+                     MISSING if r["ratio_low"] is None else f"{ratio(r['ratio_low'])}–{ratio(r['ratio_high'])}",
+                     MISSING if r["p_value"] is None else f"{r['p_value']:.2g}", r["mark"].strip() or "="]
+                    for r in shown],
+                   numeric={"baseline ms", "contender ms", "ratio", "p"},
+                   caption="Every tested pair (total time, ms per minibatch)"))
+    if note:
+        page.add(note)
     return page
 
 
