@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 import shutil
+
+import tomli
 from pathlib import Path
 
 from conftest import ROOT, run_cli
@@ -28,9 +30,15 @@ def test_validation_example(project):
 
 
 def test_report_example_is_the_start_of_the_golden_report():
+    """The README shows what its first command prints in a fresh clone (tests/golden/report_default.md,
+    checked by tests/test_report.py::test_golden_default), and says how many files and runs it reads."""
     excerpt = block_after("## What you get")
-    golden = (ROOT / "tests" / "golden" / "report_all.md").read_text()
+    golden = (ROOT / "tests" / "golden" / "report_default.md").read_text()
     assert golden.startswith(excerpt)
+    files = len(list((ROOT / "data").glob("*.toml"))) + 1
+    runs = sum(len(m.get("frameworks", [])) for path in [ROOT / "benchmark.toml", *(ROOT / "data").glob("*.toml")]
+               for v in tomli.loads(path.read_text()).values() if isinstance(v, dict) for m in v.get("models", []))
+    assert f"`dlbench: rebuilt warehouse.duckdb from {files} file(s) ({runs} runs) ...`" in README
 
 
 def test_trace_example(project):

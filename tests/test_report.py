@@ -6,6 +6,7 @@ and read the diff before committing it.
 from __future__ import annotations
 
 import math
+import re
 import os
 import shutil
 import subprocess
@@ -138,6 +139,20 @@ def test_golden_seed_filtered(seed_ro):
 
 def test_golden_all(all_ro):
     check_golden("report_all.md", report())
+
+
+def test_golden_default(tmp_path, monkeypatch):
+    """What the README's first command prints in a fresh clone: the seed and every data/*.toml,
+    the collector's real run included."""
+    shutil.copy(ROOT / "benchmark.toml", tmp_path / "benchmark.toml")
+    shutil.copytree(ROOT / "data", tmp_path / "data", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    monkeypatch.chdir(tmp_path)
+    result = cli("report")
+    assert result.exit_code == 0, result.stderr
+    files = len(list((ROOT / "data").glob("*.toml"))) + 1
+    assert re.fullmatch(rf"dlbench: rebuilt warehouse.duckdb from {files} file\(s\) \((\d+) runs\): "
+                        r"there is no warehouse yet\n", result.stderr), result.stderr
+    check_golden("report_default.md", result.stdout)
 
 
 def test_report_refreshes_a_missing_warehouse_and_is_reproducible(project):
