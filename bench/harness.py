@@ -1060,7 +1060,8 @@ def markdown(res: dict) -> str:
         hl = _runs_label(hg["runs"])
         row("huge file, splittable", hl, m["huge_splittable"],
             f"another file: {hg['machines']:,} machines ({hg['bytes'] / 1e6:.0f} MB), `cli.py ingest FILE --db X "
-            f"--quiet`; sum of RSS over the process tree, sampled: ≈ {_mb(m['huge_splittable']['tree_sum_rss_bytes'])} MB")
+            f"--quiet`; sum of RSS over the process tree, sampled: "
+            f"≈ {_mb(m['huge_splittable']['tree_sum_rss_bytes'])} MB")
         row("huge file, a top-level key first", hl, m["huge_top_level_key"],
             "the same file with `title = \"...\"` as its first line (before the first machine); sum of RSS over "
             f"the process tree, sampled: ≈ {_mb(m['huge_top_level_key']['tree_sum_rss_bytes'])} MB")

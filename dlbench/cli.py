@@ -113,7 +113,7 @@ def handles_errors(fn):
                 _interrupted(db)
             if type(e).__module__.split(".")[0] in ("duckdb", "_duckdb"):  # a DuckDB error nothing named
                 _err(f"Error: {str(e).strip().splitlines()[0]}")
-                raise typer.Exit(code=int(ExitCode.RUNTIME))
+                raise typer.Exit(code=int(ExitCode.RUNTIME)) from None
             raise
         finally:
             for s, handler in previous.items():
@@ -330,7 +330,7 @@ def report(
             output.write_text(text, encoding="utf-8")
         except OSError as e:
             _err(f"Error: cannot write {output}: {e.strerror or e}")
-            raise typer.Exit(code=int(ExitCode.RUNTIME))
+            raise typer.Exit(code=int(ExitCode.RUNTIME)) from None
 
 
 @app.command()
@@ -445,8 +445,10 @@ def collect(
                                               help="The machine section's key. Default: from the CPU/GPU probe."),
     replace: bool = typer.Option(False, "--replace", help="Replace runs of the same identity already in the file."),
     input_gradient: bool = typer.Option(False, "--input-gradient",
-                                        help="Also compute the gradient of the input image (convnet-benchmarks does not)."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Seconds one run may take before it is killed."),
+                                        help="Also compute the gradient of the input image "
+                                             "(convnet-benchmarks does not)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=1,
+                                            help="Seconds one run may take before it is killed."),
     fmt: Optional[str] = typer.Option(None, "--format", help="The summary table: markdown (default on a terminal), "
                                       "csv (default otherwise), json, ndjson."),
 ):
@@ -470,7 +472,7 @@ def collect(
                              progress=bar, input_gradient=input_gradient, timeout_s=timeout)
     except KeyboardInterrupt:
         _err("Interrupted; nothing was written.")
-        raise typer.Exit(code=130)
+        raise typer.Exit(code=130) from None
     finally:
         if bar is not None:
             bar.close()
@@ -580,7 +582,7 @@ def _write_text(text: str, file: Optional[Path]) -> None:
         file.write_text(text, encoding="utf-8")
     except OSError as e:
         _err(f"Error: cannot write {file}: {e.strerror or e}")
-        raise typer.Exit(code=int(ExitCode.RUNTIME))
+        raise typer.Exit(code=int(ExitCode.RUNTIME)) from None
 
 
 if __name__ == "__main__":

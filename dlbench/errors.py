@@ -6,8 +6,15 @@ stderr and its `exit_code`.
 """
 from __future__ import annotations
 
-from .ingest.errors import (DlbenchError, ExitCode, Finding, InvalidInput, NotAWarehouse, WarehouseBusy,
-                            WarehouseWriteError)
+from .ingest.errors import (
+    DlbenchError,
+    ExitCode,
+    Finding,
+    InvalidInput,
+    NotAWarehouse,
+    WarehouseBusy,
+    WarehouseWriteError,
+)
 
 __all__ = ["DlbenchError", "ExitCode", "Finding", "InputTooLarge", "InvalidInput", "NotAWarehouse", "QueryError",
            "QueryInterrupted", "QueryTimeout", "UsageError", "WarehouseBusy", "WarehouseDamaged",

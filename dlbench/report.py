@@ -562,5 +562,6 @@ def _footnote(example_model: str | None) -> list[str]:
         query += f" where model = {_sql_literal(example_model)}"
     return ["---\n",
             f"Numbers are rounded for reading. The exact rows: `python cli.py query \"{query}\"` (and the views "
-            f"`framework_summary`, `library_effect`, `precision_effect`, `cross_machine`, `data_quality`). Every row traces to its "
+            f"`framework_summary`, `library_effect`, `precision_effect`, `cross_machine`, `data_quality`). "
+            f"Every row traces to its "
             f"file and line through the view `results` (columns `source` and `line`).\n"]

@@ -4,8 +4,8 @@
     summary = build_site("warehouse.duckdb", "site", models=["Alexnet"])
 
 What it writes (NAV lists the pages besides the models'): `index.html` (the data, its
-sources, the machines, the models, per machine the framework summary), a page per model (per machine the stacks' forward and
-backward times, memory, images per second, the flagged runs marked; across machines the
+sources, the machines, the models, per machine the framework summary), a page per model (per
+machine the stacks' forward and backward times, memory, images per second, the flagged runs marked; across machines the
 comparison), the library effect, the precision effect, version progress, the data-quality
 findings, the comparisons (only when the warehouse has a `comparisons` view), and `data/`:
 `benchmark.json` (as `export json` makes it), the Parquet export with its manifest, a CSV of
@@ -35,8 +35,7 @@ from pathlib import Path
 
 from . import charts
 from .errors import DlbenchError, UsageError
-from .report import finding_detail
-from .report import Filters, resolve
+from .report import Filters, finding_detail, resolve
 from .sqlfiles import fetch_dicts, read_sql
 
 MARKER = ".dlbench-site"  # a folder with this file was written by dlbench site and may be replaced

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import sqlfiles
-from .errors import Finding, NotAWarehouse, WarehouseDamaged, WarehouseMissing, WarehouseUnreadable
+from .errors import Finding, NotAWarehouse, WarehouseDamaged, WarehouseMissing
 from .ingest import build as builder
 from .ingest import incremental, pipeline
 

@@ -420,7 +420,8 @@ class _Reader:
             machines += 1
             self.machine(key, value)
         if not machines and whole:
-            self.error((), "no machine sections found", "at least one machine table such as [nvidia-titan-x] with name = ...")
+            self.error((), "no machine sections found",
+                       "at least one machine table such as [nvidia-titan-x] with name = ...")
 
     def machine(self, key: str, m: dict) -> None:
         path = (key,)
@@ -698,7 +699,8 @@ def _decode(data: bytes, result: FileResult) -> str | None:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        result.findings.append(Finding("error", result.path, 1, 1, "", "file is not UTF-8 text (it starts with a UTF-16 byte order mark)",
+        result.findings.append(Finding("error", result.path, 1, 1, "",
+                                       "file is not UTF-8 text (it starts with a UTF-16 byte order mark)",
                                        "a TOML file encoded as UTF-8"))
         return None
     try:
@@ -781,7 +783,8 @@ def load_file(path: str) -> tuple[FileResult, str | None]:
         result.findings.append(Finding("error", path, 0, 0, "", "no such file", "an existing TOML file"))
         return result, None
     except OSError as e:
-        result.findings.append(Finding("error", path, 0, 0, "", f"cannot be read: {e.strerror}", "a readable TOML file"))
+        result.findings.append(Finding("error", path, 0, 0, "", f"cannot be read: {e.strerror}",
+                                       "a readable TOML file"))
         return result, None
     result.sha256 = hashlib.sha256(data).hexdigest()
     result.size_bytes = len(data)
@@ -835,7 +838,8 @@ def check_across(results: list[FileResult]) -> list[Finding]:
                 if other != definition:
                     differ = sorted(k for k in set(other) | set(definition) if other.get(k) != definition.get(k))
                     findings.append(Finding("error", r.path, line, 1, key,
-                        f"machine '{key}' is defined differently in {opath}:{oline} ({', '.join(differ)} {'differ' if len(differ) > 1 else 'differs'})",
+                        f"machine '{key}' is defined differently in {opath}:{oline} "
+                        f"({', '.join(differ)} {'differ' if len(differ) > 1 else 'differs'})",
                         "the same name, type, host and devices in every file that has this machine",
                         machine_key=key))
             else:

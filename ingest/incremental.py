@@ -27,8 +27,16 @@ import datetime as dt
 import os
 
 from . import pipeline
-from .document import (FileResult, check_across, definition_sha256, duplicate_run, load_file, run_id_of,
-                       source_id_for, stable_id)
+from .document import (
+    FileResult,
+    check_across,
+    definition_sha256,
+    duplicate_run,
+    load_file,
+    run_id_of,
+    source_id_for,
+    stable_id,
+)
 from .errors import Finding, InvalidInput
 
 MAX_CHANGED_SHARE = 0.5  # more of a file's text changed than this: a full build instead

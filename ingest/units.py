@@ -29,7 +29,8 @@ UNITS = {
 }
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*([a-z]+)\s*$", re.IGNORECASE)
 
-SIZE_EXPECTED = 'a size such as "1750MB" or "12GiB" (a non-negative number and one of B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)'
+SIZE_EXPECTED = ('a size such as "1750MB" or "12GiB" '
+                 "(a non-negative number and one of B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)")
 RATE_EXPECTED = 'a rate such as "336.5GB/s"'
 COUNT_EXPECTED = 'a whole number such as 8 or "8"'
 

@@ -3,17 +3,15 @@
 No test here asserts a time: only that every figure is there and positive."""
 from __future__ import annotations
 
-import re
-
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT, sha256
-
 from bench import generate, harness
+from conftest import ROOT, sha256
 from dlbench import sqlfiles
 
 pytestmark = pytest.mark.slow  # runs the benchmark harness on generated files

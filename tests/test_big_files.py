@@ -12,10 +12,10 @@ import pytest
 
 from bench.generate import write
 from conftest import sha256
-from dlbench.ingest import pipeline
-from dlbench.warehouse import build_warehouse as ingest
 from dlbench import sqlfiles
 from dlbench.errors import InvalidInput
+from dlbench.ingest import pipeline
+from dlbench.warehouse import build_warehouse as ingest
 
 pytestmark = pytest.mark.slow  # generates and ingests big files
 

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from conftest import ROOT, SEED, cli, sha256
+from conftest import ROOT, cli, sha256
 from dlbench.warehouse import build_warehouse
 
 SQL = ROOT / "sql"

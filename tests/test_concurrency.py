@@ -19,9 +19,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from test_crash import EXTRA_MODEL, leftovers, snapshot, start_ingest, wait_for_line
 
 from conftest import ROOT, run_cli, sha256
-from test_crash import EXTRA_MODEL, leftovers, snapshot, start_ingest, wait_for_line
 
 pytestmark = pytest.mark.slow  # many processes at once on one warehouse
 

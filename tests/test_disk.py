@@ -13,9 +13,9 @@ import shutil
 import subprocess
 
 import pytest
+from test_crash import leftovers, snapshot
 
 from conftest import SEED, cli, run_cli, sha256
-from test_crash import leftovers, snapshot
 
 pytestmark = pytest.mark.slow  # mounts small file systems and runs the CLI on them
 

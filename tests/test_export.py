@@ -10,10 +10,9 @@ import pytest
 import tomli
 
 from conftest import CONVNET, ROOT, SEED, cli, sha256
-
 from dlbench import sqlfiles
-from dlbench.ingest.document import _jsonable
 from dlbench.export import DIALECTS, ExportError, transpile, view_statement
+from dlbench.ingest.document import _jsonable
 
 DATA = ROOT / "tests" / "data"
 ROUND_TRIP = sorted(DATA.glob("export_*.toml"))

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from conftest import ROOT, run_cli, sha256
-from dlbench.warehouse import build_warehouse as ingest
 from dlbench.errors import InvalidInput
+from dlbench.warehouse import build_warehouse as ingest
 
 ALEXNET_LEAF_CUDNN4 = """
     SELECT r.run_id, r.line, r.libraries,

@@ -17,13 +17,11 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 import tomli
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from jsonschema import Draft7Validator, Draft202012Validator  # the test extra installs it
 
 from conftest import CONVNET, ROOT, SEED, run_cli

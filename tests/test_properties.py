@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import SEED, cli
-from dlbench.warehouse import build_warehouse as ingest
 from dlbench.errors import Finding, InvalidInput
+from dlbench.warehouse import build_warehouse as ingest
 
 pytestmark = pytest.mark.slow  # hypothesis ingests 150 mutated documents
 

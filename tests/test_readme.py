@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import tomli
-from pathlib import Path
 
 from conftest import ROOT, run_cli
 

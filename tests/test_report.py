@@ -6,8 +6,8 @@ and read the diff before committing it.
 from __future__ import annotations
 
 import math
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys

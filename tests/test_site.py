@@ -15,8 +15,7 @@ import pytest
 pytest.importorskip("altair")
 pytest.importorskip("vl_convert")
 
-from conftest import ROOT, CONVNET, SEED, cli, sha256  # noqa: E402
-
+from conftest import CONVNET, ROOT, SEED, cli, sha256  # noqa: E402
 from dlbench import charts  # noqa: E402
 from dlbench.site import MARKER, build_site, model_page_name  # noqa: E402
 
@@ -146,7 +145,7 @@ def test_local_links_resolve(built):
     for name in summary.pages:
         refs = Refs.of(site / name)
         ids = set(refs.ids)
-        for tag, attr, url in refs.urls:
+        for _tag, _attr, url in refs.urls:
             parts = urlsplit(url)
             if parts.scheme or url.startswith("//"):
                 continue
@@ -357,7 +356,7 @@ def test_report_charts_are_svg_files_linked_under_the_tables(seed_db, project):
     text = (project / "docs" / "report.md").read_text(encoding="utf-8")
     links = re.findall(r"!\[([^\]]*)\]\(([^)]*)\)", text)
     assert len(links) == 4 + 1  # a chart per model, and the framework summary
-    for alt_text, link in links:
+    for _alt_text, link in links:
         svg = project / "docs" / link
         assert link.startswith("charts/") and svg.read_text(encoding="utf-8").startswith("<svg")
     # the Alexnet chart sits right under the Alexnet table and its notes

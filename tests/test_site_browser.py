@@ -17,7 +17,6 @@ pytest.importorskip("altair")
 pytest.importorskip("vl_convert")
 
 from conftest import CONVNET, SEED  # noqa: E402
-
 from dlbench import charts  # noqa: E402
 from dlbench.site import build_site  # noqa: E402
 

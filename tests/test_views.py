@@ -16,7 +16,6 @@ from contextlib import closing
 import pytest
 
 from conftest import CONVNET, ROOT, SEED
-
 from dlbench import connect, sqlfiles
 from dlbench.warehouse import build_warehouse as ingest
 

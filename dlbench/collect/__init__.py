@@ -24,6 +24,7 @@ from .runner import RunResult, RunSpec
 
 __all__ = [
     "DEFAULT_OUTPUT", "MODELS", "CollectError", "CollectResult", "DeviceUnavailable", "DuplicateRun",
-    "FrameworkMissing", "MachineMismatch", "MissingDependency", "OutputUnreadable", "PrecisionUnsupported", "Progress", "RunResult",
+    "FrameworkMissing", "MachineMismatch", "MissingDependency", "OutputUnreadable", "PrecisionUnsupported",
+    "Progress", "RunResult",
     "RunSpec", "UnknownFramework", "UnknownModel", "collect", "summary_rows",
 ]

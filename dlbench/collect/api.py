@@ -20,7 +20,8 @@ from . import write
 from .adapters import DEVICES, PRECISIONS, framework_key
 from .errors import CollectError, DuplicateRun, FrameworkMissing, MissingDependency
 from .models import get_model
-from .probe import Probe, machine_key as default_machine_key, probe
+from .probe import Probe, probe
+from .probe import machine_key as default_machine_key
 from .runner import RunResult, RunSpec, run_one
 
 # the adapter's display name and import name, known without importing the adapter's framework

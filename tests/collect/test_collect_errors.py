@@ -9,10 +9,15 @@ import pytest
 import tomli
 
 from dlbench.collect import collect, write
-from dlbench.collect.errors import (CollectError, DuplicateRun, FrameworkMissing, MachineMismatch,
-                                    OutputUnreadable, UnknownFramework)
+from dlbench.collect.errors import (
+    CollectError,
+    DuplicateRun,
+    FrameworkMissing,
+    MachineMismatch,
+    OutputUnreadable,
+    UnknownFramework,
+)
 from dlbench.collect.probe import Probe, machine_key
-
 from helpers import have, needs_tomli_w, read_with_validator
 
 KEY = "intel-xeon-gold-6148-8cpu"

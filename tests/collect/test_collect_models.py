@@ -8,7 +8,6 @@ import pytest
 
 from dlbench.collect.adapters import get_adapter
 from dlbench.collect.models import MODELS, count_parameters, get_model, output_shape
-
 from helpers import FRAMEWORKS
 
 # published / derived from the lua files (see the comments in models.py)

@@ -14,7 +14,6 @@ import tomli
 from dlbench.collect import collect, summary_rows
 from dlbench.collect.errors import DuplicateRun
 from dlbench.collect.worker import CRASH_ENV
-
 from helpers import have, needs_jax, needs_torch, read_with_validator
 
 pytestmark = pytest.mark.slow  # real framework runs, each in a worker process
