@@ -380,3 +380,21 @@ def test_two_warehouses_compare_like_their_files(project):
     with closing(duckdb.connect("pr.duckdb", read_only=True)) as con:
         ids = {i for (i,) in con.execute("select run_id from runs").fetchall()}
     assert {r["contender_run_id"] for r in dbs["rows"]} - {None} <= ids
+
+
+def test_readme_real_data_example(tmp_path, monkeypatch):
+    """The README's torch-vs-jax example is what compare prints on the committed collector file."""
+    import shutil
+
+    from conftest import ROOT, cli
+
+    shutil.copy(ROOT / "benchmark.toml", tmp_path / "benchmark.toml")
+    shutil.copytree(ROOT / "data", tmp_path / "data", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    monkeypatch.chdir(tmp_path)
+    result = cli("compare", "framework=pytorch", "framework=jax")
+    assert result.exit_code == 0, result.stderr
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("$ python3 cli.py compare framework=pytorch framework=jax\n", 1)[1].split("```", 1)[0]
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ")][:6]
+    assert shown.splitlines() == rows
+    assert [line.split("|")[1].strip() for line in rows[2:]] == ["+", "+", "~", "-"]
