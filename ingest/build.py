@@ -161,7 +161,7 @@ def identify(db: str, deep: bool = True) -> str:
     try:
         with contextlib.closing(duckdb.connect(db, read_only=True)) as con:
             row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                                "AND schema_name = 'main' AND table_name = 'warehouse_meta'").fetchone()
+                              "AND schema_name = 'main' AND table_name = 'warehouse_meta'").fetchone()
         assert row is not None  # count(*) always gives one row
         found = row[0]
         return "warehouse" if found else "foreign"
