@@ -365,8 +365,8 @@ def _two_states(b: Side, c: Side, tmp: Path):
         dbs.append(str(path))
     con = duckdb.connect()
     try:
-        for alias, path in zip(("side_b", "side_c"), dbs):
-            con.execute(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS {alias} (READ_ONLY)")
+        for alias, attached in zip(("side_b", "side_c"), dbs):
+            con.execute(f"ATTACH '{attached.replace(chr(39), chr(39) * 2)}' AS {alias} (READ_ONLY)")
         for table in table_names():
             cols = [r[0] for r in con.execute(
                 "SELECT column_name FROM duckdb_columns() WHERE database_name = 'side_b' AND table_name = ? "

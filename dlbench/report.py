@@ -110,10 +110,10 @@ def resolve(con, filters: Filters) -> Filters:
     wanted_frameworks = list(filters.frameworks) + ([filters.baseline] if filters.baseline else [])
     found: dict[tuple[str, str], list[str]] = {}
     for row in _rows(con, "filters", [list(filters.machines), list(filters.models), wanted_frameworks]):
-        keys = found.setdefault((row["kind"], row["value"]), [])
+        matched = found.setdefault((row["kind"], row["value"]), [])
         if row["key"] is not None:
-            keys.append(row["key"])
-    missing = [(kind, value) for (kind, value), keys in found.items() if not keys]
+            matched.append(row["key"])
+    missing = [(kind, value) for (kind, value), matched in found.items() if not matched]
     if missing:
         known: dict[str, list[str]] = {}
         for row in _rows(con, "known_names", []):
@@ -238,8 +238,8 @@ def _against_baseline(con, f: Filters, runs: list[dict]) -> None:
                                                                           f.baseline_name])}
     for r in runs:
         c = found.get(r["run_id"])
-        r["tested"] = bool(c) and c["status"] in ("tested", "too few samples")
-        if r["tested"] and r["rank"] is not None:
+        r["tested"] = c is not None and c["status"] in ("tested", "too few samples")  # a row is never empty
+        if c is not None and r["tested"] and r["rank"] is not None:
             r["speedup"] = 1 / c["ratio"] if c["ratio"] else None
             r["tie"] = False
         r["baseline_mark"] = c["mark"].strip() if c and (r["tested"] or c["status"] == "baseline") else None

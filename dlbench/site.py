@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -149,8 +150,8 @@ class Page:
                 f'{scripts}</body>\n</html>\n')
 
 
-def table(columns: list[str], rows: list[list], numeric: set[str] = frozenset(), caption: str | None = None,
-          raw: set[str] = frozenset()) -> str:
+def table(columns: list[str], rows: list[list], numeric: AbstractSet[str] = frozenset(),
+          caption: str | None = None, raw: AbstractSet[str] = frozenset()) -> str:
     """An HTML table; cells are escaped except in the `raw` columns (already HTML). The NOWRAP
     columns (stacks, machines) do not wrap."""
     head = "".join(f'<th scope="col"{" class=num" if c in numeric else ""}>{esc(c)}</th>' for c in columns)

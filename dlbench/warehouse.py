@@ -78,7 +78,7 @@ def build_warehouse(paths: list[str] | None, db: str = DEFAULT_DB, *, progress=N
     start = time.perf_counter()
     builder.check_target(db, deep=False)  # a device or a text file: refused before the lock file is made
     with builder.locked(db):
-        reason = stale_reason(db) if only_if_stale else ""
+        reason = (stale_reason(db) or "") if only_if_stale else ""
         if only_if_stale and not reason:
             return Summary(db, [], counts(db), rebuilt=False)
         file_list = default_paths() if paths is None else list(paths)
@@ -149,8 +149,10 @@ def connect(db: str = DEFAULT_DB, config: dict | None = None):
         raise NotAWarehouse(f"{db} is not a dlbench warehouse ({str(e).splitlines()[0]}); "
                             "nothing was changed") from None
     try:
-        found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                            "AND schema_name = 'main' AND table_name = 'warehouse_meta'").fetchone()[0]
+        row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                          "AND schema_name = 'main' AND table_name = 'warehouse_meta'").fetchone()
+        assert row is not None  # count(*) always gives one row
+        found = row[0]
     except duckdb.Error as e:
         con.close()
         raise WarehouseDamaged(db, str(e)) from None
@@ -186,10 +188,7 @@ def is_damage(e: BaseException) -> bool:
 def rebuild_damaged(db: str, why: str, progress=None) -> Summary:
     """Rebuild a damaged warehouse from the files it was built from (read from its
     `sources` when it can still tell them, else the default files), in full."""
-    stored = _stored(db)
-    explicit = not isinstance(stored, str) and stored[0].get("spec") == "explicit"
-    summary = build_warehouse([p for p, _, _ in stored[1]] if explicit else None, db, progress=progress,
-                              full=True)
+    summary = build_warehouse(_explicit_paths(_stored(db)), db, progress=progress, full=True)
     summary.reason = f"it was damaged ({why})"
     return summary
 
@@ -198,6 +197,14 @@ def counts(db: str) -> dict[str, int]:
     with contextlib.closing(connect(db)) as con:
         return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
                 for t in ("sources", "machines", "models", "runs", "measurements", "ingest_warnings")}
+
+
+def _explicit_paths(stored: tuple[dict, list[tuple]] | str) -> list[str] | None:
+    """The paths an explicit `ingest PATHS` named, from `_stored`; None for the default files
+    (or when the warehouse cannot tell)."""
+    if isinstance(stored, str) or stored[0].get("spec") != "explicit":
+        return None
+    return [p for p, _, _ in stored[1]]
 
 
 def _stored(db: str) -> tuple[dict, list[tuple]] | str:
@@ -247,7 +254,5 @@ def refresh(db: str = DEFAULT_DB, progress=None) -> Summary | None:
     stored = _stored(db)
     if not stale_reason(db, stored):
         return None
-    explicit = not isinstance(stored, str) and stored[0].get("spec") == "explicit"
-    summary = build_warehouse([p for p, _, _ in stored[1]] if explicit else None, db,
-                     progress=progress, only_if_stale=True)
+    summary = build_warehouse(_explicit_paths(stored), db, progress=progress, only_if_stale=True)
     return summary if summary.rebuilt else None

@@ -31,11 +31,14 @@ import stat
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from . import pipeline
 from .document import FileResult, check_across, source_id_for
 from .errors import Finding, InvalidInput, NotAWarehouse, WarehouseBusy, WarehouseWriteError
+
+if TYPE_CHECKING:
+    import duckdb
 
 LOCK_TIMEOUT_S = float(os.environ.get("DLBENCH_LOCK_TIMEOUT", "600"))
 FLUSH_ROWS = 10_000  # rows held back per table before an INSERT (a few MB of columns)
@@ -157,8 +160,10 @@ def identify(db: str, deep: bool = True) -> str:
 
     try:
         with contextlib.closing(duckdb.connect(db, read_only=True)) as con:
-            found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                                "AND schema_name = 'main' AND table_name = 'warehouse_meta'").fetchone()[0]
+            row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                              "AND schema_name = 'main' AND table_name = 'warehouse_meta'").fetchone()
+        assert row is not None  # count(*) always gives one row
+        found = row[0]
         return "warehouse" if found else "foreign"
     except duckdb.Error as e:
         if "could not set lock" in str(e).lower():  # another program has it open for writing
@@ -219,7 +224,7 @@ def check_files(paths: list[str], sink=None, split: bool = True,
         except OSError:
             sizes.append(0)
     total = max(sum(sizes), 1)
-    results = []
+    results: list[FileResult] = []
     first: dict[str, str] = {}
     findings: list[Finding] = []
     twice = set()
@@ -264,11 +269,11 @@ class Builder:
         self.tmp = os.path.join(self.folder, f".{base}.tmp-{os.getpid()}")
         self.seen: dict[str, set[int]] = {t: set() for t in self.ID_COLUMNS}
         self.failed = False
-        self.constraint_error = None
+        self.constraint_error: duckdb.ConstraintException | None = None
         self.types: dict[str, dict[str, str]] = {}  # column types of each table, for small inserts
         self.pending: dict[str, dict[str, list]] = {}  # rows sink() holds back, by table
         self.flush_rows = 1 if copy_from else FLUSH_ROWS  # an incremental update queries as it goes
-        self.con = None
+        self.con: duckdb.DuckDBPyConnection | None = None
         try:
             if copy_from:  # an incremental update starts from a copy of the current warehouse
                 shutil.copyfile(copy_from, self.tmp)
@@ -328,22 +333,28 @@ class Builder:
                 self.discard()
                 raise _write_error(self.db, e) from None
 
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        """The open connection: __init__ either opens it or raises, so it is never None here."""
+        assert self.con is not None
+        return self.con
+
     def _insert(self, table: str, data: dict[str, list]) -> None:
         """Big batches go in as an Arrow table; small ones as list parameters, which
         spares a small ingest (the seed, an incremental update) importing pyarrow."""
+        con = self._connection()
         if len(next(iter(data.values()))) >= SMALL_INSERT_ROWS:
             import pyarrow as pa
 
-            self.con.register("_incoming", pa.table(data))
-            self.con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming')
-            self.con.unregister("_incoming")
+            con.register("_incoming", pa.table(data))
+            con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming')
+            con.unregister("_incoming")
             return
         if table not in self.types:
             self.types[table] = {c: ("VARCHAR" if t == "JSON" else t) for c, t, *_ in
-                                 self.con.execute(f'DESCRIBE "{table}"').fetchall()}
+                                 con.execute(f'DESCRIBE "{table}"').fetchall()}
         types = self.types[table]
         columns = list(data)
-        self.con.execute(f'INSERT INTO "{table}" BY NAME SELECT '
+        con.execute(f'INSERT INTO "{table}" BY NAME SELECT '
                          + ", ".join(f'unnest(?::{types[c]}[]) AS "{c}"' for c in columns),
                          [data[c] for c in columns])
 
@@ -363,7 +374,7 @@ class Builder:
             measurements=r.counts.get("measurements", 0), warnings=warnings_by_file.get(r.path, 0),
             extra=json.dumps(r.root_extra, sort_keys=True, default=str) if r.root_extra else None)
             for r in results]
-        by_path = {s["path"]: s["source_id"] for s in sources}
+        by_path = {r.path: source_id_for(r.path) for r in results}  # as in `sources`
         self.sink_warnings(findings, by_path)
         sections = [dict(source_id=source_id_for(r.path), **s) for r in results for s in r.sections]
         meta = [dict(key="spec", value=spec), dict(key="schema_version", value=self.catalog.version),
@@ -390,10 +401,11 @@ class Builder:
                                       "the previous warehouse is unchanged")
         try:
             stage("loaded")
-            self.catalog.create_views(self.con)
+            con = self._connection()
+            self.catalog.create_views(con)
             stage("views")
-            self.con.execute("CHECKPOINT")
-            self.con.close()
+            con.execute("CHECKPOINT")
+            con.close()
             with open(self.tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             stage("before-rename")

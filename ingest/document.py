@@ -202,6 +202,10 @@ def _plain_text(v) -> bool:
     return type(v) is str and 0 < len(v) <= MAX_TEXT and not v.isspace()
 
 
+# one measurement as read: (key, metric, value, unit, written); unit None for a unitless number
+Measured = tuple[str, str, float, "str | None", str]
+
+
 def _written(value) -> str:
     """A number or string as JSON text, exactly as TOML wrote it (25, 25.5, "1750MB")."""
     if isinstance(value, int):
@@ -513,16 +517,16 @@ class _Reader:
         libs = []
         lib_rows = []
         unnamed_library = False
-        for k, lib in enumerate(self.tables(f.get("libraries"), path + ("libraries",), "...frameworks.libraries")):
-            lp = path + ("libraries", k)
+        for pos, lib in enumerate(self.tables(f.get("libraries"), path + ("libraries",), "...frameworks.libraries")):
+            lp = path + ("libraries", pos)
             lname = self.text_value(lib, "name", lp, required=True, expected='a string such as "cuDNN"')
             lversion = self.text_value(lib, "version", lp, expected='a string such as "4"')
             libs.append((lname, lversion))
             unnamed_library = unnamed_library or lname is None
-            lib_rows.append(dict(position=k, name=lname, version=lversion, line=self.line(lp),
+            lib_rows.append(dict(position=pos, name=lname, version=lversion, line=self.line(lp),
                                  extra=_extra_json(self.unknown(lib, LIBRARY_KEYS, lp, "a library"))))
         # measurements: timings, memory, and any other number the entry carries
-        values = []  # (key, metric, value, unit, written)
+        values: list[Measured] = []
         for k, metric in TIMINGS.items():
             if k in f:
                 v = self.time_value(f, k, path)
@@ -613,7 +617,7 @@ class _Reader:
         date = date_text(f.get("date"))
         if date is None and "date" in f:
             return False
-        values = []
+        values: list[Measured] = []
         for k, metric in TIMINGS.items():
             v = f.get(k)
             if v is not None:
@@ -633,15 +637,15 @@ class _Reader:
         if given is not None:
             if type(given) is not list:
                 return False
-            for k, lib in enumerate(given):
+            for pos, lib in enumerate(given):
                 if type(lib) is not dict or not lib.keys() <= LIBRARY_KEYS:
                     return False
                 lname, lversion = lib.get("name"), lib.get("version")
                 if not (_plain_text(lname) and (lversion is None or _plain_text(lversion))):
                     return False
                 libs.append((lname, lversion))
-                lib_rows.append(dict(position=k, name=lname, version=lversion,
-                                     line=self.line(path + ("libraries", k)), extra=None))
+                lib_rows.append(dict(position=pos, name=lname, version=lversion,
+                                     line=self.line(path + ("libraries", pos)), extra=None))
         self._memory(path, values, memory, memory_text, device_bytes)
         if "total" in f:
             self._total(path, values)

@@ -79,7 +79,12 @@ def file_sha256(path: str) -> str | None:
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return None
-            return hashlib.file_digest(fh, "sha256").hexdigest()
+            if sys.version_info >= (3, 11):
+                return hashlib.file_digest(fh, "sha256").hexdigest()
+            digest = hashlib.sha256()  # Python 3.10 (requires-python) has no file_digest
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+            return digest.hexdigest()
         except OSError:
             return None
 
@@ -109,6 +114,7 @@ _TEXT: str | None = None  # the file being read, shared with forked workers
 
 def _read_batch(job: tuple[str, list[Section]]) -> tuple[FileResult, dict]:
     path, sections = job
+    assert _TEXT is not None, "set by the parent before the workers fork"
     batch = FileResult(path=path, abs_path=os.path.abspath(path))
     rows: dict[str, list[dict]] = {t: [] for t in ROW_TABLES}
     for sec in sections:

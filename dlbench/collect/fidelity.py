@@ -18,6 +18,8 @@ import statistics
 import time
 
 from .adapters import get_adapter
+from .adapters.jax_adapter import JaxAdapter
+from .adapters.torch_adapter import TorchAdapter
 from .models import get_model
 from .protocol import ms
 from .runner import RunSpec, run_one
@@ -34,6 +36,7 @@ def bare_loop(framework: str, model: str, batch_size: int, warmup: int, iteratio
     clock = time.perf_counter_ns
     fwd, bwd = [], []
     if a.key == "torch":
+        assert isinstance(a, TorchAdapter)
         net, x, g = a.model, a.x, a.grad_out
         for i in range(warmup + iterations):
             t0 = clock()
@@ -48,6 +51,7 @@ def bare_loop(framework: str, model: str, batch_size: int, warmup: int, iteratio
     elif a.key == "jax":
         import jax
 
+        assert isinstance(a, JaxAdapter)
         apply, params, x, g = a._apply, a.params, a.x, a.grad_out
         f = jax.jit(lambda p, x: jax.vjp(lambda q: apply(q, x), p))
         b = jax.jit(lambda vjp_fn, g: vjp_fn(g))

@@ -161,7 +161,8 @@ _VGG_A_CFG = (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")
 
 
 def _vgg_features(cfg) -> tuple:
-    layers, in_ch = [], 3
+    layers: list[Layer] = []
+    in_ch = 3
     for v in cfg:
         if v == "M":
             layers.append(MaxPool(2, 2))

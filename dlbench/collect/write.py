@@ -70,7 +70,7 @@ def machine_table(p: Probe, device: str = "cpu") -> dict:
     if device == "cuda" and p.gpus:
         devices = []
         for g in p.gpus:
-            d = {"name": g.name}
+            d: dict[str, object] = {"name": g.name}
             if g.memory_bytes:
                 d["memory"] = size_text(g.memory_bytes, decimal=False)
             if g.cores:
@@ -78,7 +78,7 @@ def machine_table(p: Probe, device: str = "cpu") -> dict:
             d["quantity"] = g.quantity
             devices.append(d)
         return {"name": p.gpus[0].name, "type": "GPU", "host": host, "devices": devices}
-    cpu_device = {"name": p.cpu, "memory": size_text(p.ram_bytes)}
+    cpu_device: dict[str, object] = {"name": p.cpu, "memory": size_text(p.ram_bytes)}
     if p.physical_cores:
         cpu_device["cores"] = p.physical_cores  # host.cores is the logical count, as in the seed
     cpu_device["quantity"] = 1

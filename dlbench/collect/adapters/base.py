@@ -45,7 +45,7 @@ class Adapter(abc.ABC):
         self.precision = "fp32"
         self.device = "cpu"
         self.input_gradient = False
-        self._baseline_rss = None
+        self._baseline_rss: int | None = None
 
     # -- availability and versions -------------------------------------------
     @abc.abstractmethod

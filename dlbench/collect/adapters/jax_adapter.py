@@ -94,10 +94,12 @@ class JaxAdapter(Adapter):
         import jax.numpy as jnp
         import numpy as np
 
+        spec = self.spec
+        assert spec is not None, "build() comes before make_input()"
         rng = np.random.default_rng(1)
-        shape = (self.batch_size,) + self.spec.input_shape
+        shape = (self.batch_size,) + spec.input_shape
         self.x = jax.device_put(jnp.asarray(rng.standard_normal(shape, dtype=np.float32), self.dtype), self.dev)
-        out = (self.batch_size,) + output_shape(self.spec.layers, self.spec.input_shape)
+        out = (self.batch_size,) + output_shape(spec.layers, spec.input_shape)
         self.grad_out = jax.device_put(jnp.asarray(rng.standard_normal(out, dtype=np.float32), self.dtype), self.dev)
         self._last = (self.x, self.grad_out)
 

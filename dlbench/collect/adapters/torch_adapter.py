@@ -69,10 +69,12 @@ class TorchAdapter(Adapter):
 
     def make_input(self) -> None:
         torch = self.torch
+        spec = self.spec
+        assert spec is not None, "build() comes before make_input()"
         g = torch.Generator().manual_seed(1)
-        self.x = torch.randn((self.batch_size,) + self.spec.input_shape, generator=g).to(self.device, self.dtype)
+        self.x = torch.randn((self.batch_size,) + spec.input_shape, generator=g).to(self.device, self.dtype)
         self.x.requires_grad_(self.input_gradient)
-        out = (self.batch_size,) + output_shape(self.spec.layers, self.spec.input_shape)
+        out = (self.batch_size,) + output_shape(spec.layers, spec.input_shape)
         self.grad_out = torch.randn(out, generator=g).to(self.device, self.dtype)
 
     def forward(self):
