@@ -735,6 +735,8 @@ def run_site_only(opts: Options) -> dict:
     res["measurements"].update(site_case(opts, runner, out, dbs))
     res["load_after"] = _loadavg()
     res["targets"] = site_targets(res)
+    return res
+
 
 # -- dlbench compare ---------------------------------------------------------------------
 COMPARE_SAMPLES = 20  # forward and backward samples per run

@@ -95,7 +95,7 @@ def test_the_site_case(smoke):
     res, _, _ = smoke
     for key, runs, charts, most in (("site_small", 12, 8, 4), ("site_big", 24, 16, 4)):
         site = res["measurements"][key]
-        assert site["runs"] == runs and site["pages"] == 8  # index, 3 models, 4 summary pages
+        assert site["runs"] == runs and site["pages"] == 9  # index, 3 models, 4 summary pages, comparisons
         assert site["charts"] == charts  # per model and machine the times and memory; per machine a summary
         # 4 stacks a model; the library-effect chart pairs a version with two library sets in the same
         # precision only (issue 11's keys), at most 4 pairs here
