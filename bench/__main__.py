@@ -5,6 +5,7 @@
     python -m bench --machines 2 --small-machines 1 --models 3 --frameworks 4 --skip-slow \\
         --out /tmp/b --results /tmp/b/RESULTS.md      # a smoke run
     python -m bench --only site          # the site case alone: its section, printed (RESULTS.md untouched)
+    python -m bench --only collect       # dlbench collect against a bare framework loop: its section of RESULTS.md
 
 Writes the markdown table to --results (default bench/RESULTS.md) and to stdout,
 and every figure as JSON to --json (default <out>/results.json). See bench/harness.py.
@@ -41,9 +42,11 @@ def parse(argv=None) -> harness.Options:
     p.add_argument("--json", type=Path, default=None, help="write every figure here (default <out>/results.json)")
     p.add_argument("--results", type=Path, default=None,
                    help="write the markdown tables here (default bench/RESULTS.md; with --only: nowhere)")
-    p.add_argument("--only", choices=["site", "compare"], default=None,
+    p.add_argument("--only", choices=["site", "compare", "collect"], default=None,
                    help="run one case alone: site (`cli.py site` at both sizes; its figures go to stdout and "
-                        "<out>/site.json) or compare (its section of --results is replaced, the rest kept)")
+                        "<out>/site.json), compare or collect (the collector's fidelity against a bare loop of "
+                        "torch and jax; needs the collect extra); for these two, their section of --results is "
+                        "replaced, the rest kept")
     p.add_argument("--site-repeats", type=_count, default=3, help="samples of `cli.py site` at each size (default 3)")
     p.add_argument("--repeats", type=_count, default=5, help="samples of each quick command (default 5)")
     p.add_argument("--big-repeats", type=_count, default=3,
@@ -79,6 +82,8 @@ def main(argv=None) -> int:
     only = opts.only
     if only == "compare":
         return compare_only(opts)
+    if only == "collect":
+        return collect_only(opts)
     try:
         res = harness.run_site_only(opts) if only == "site" else harness.run(opts)
     except harness.MeasurementFailed as e:
@@ -110,6 +115,21 @@ def compare_only(opts: harness.Options) -> int:
         opts.results.write_text(harness.merge_compare_section(old, res), encoding="utf-8")
     if opts.progress:
         print(harness.compare_markdown(res["compare"]))
+    return 0
+
+
+def collect_only(opts: harness.Options) -> int:
+    res = harness.run_collect_only(opts)
+    path = opts.json_path.with_name("collect.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = harness.collect_markdown(res)
+    if opts.results is not None:
+        old = opts.results.read_text(encoding="utf-8") if opts.results.exists() else ""
+        opts.results.parent.mkdir(parents=True, exist_ok=True)
+        opts.results.write_text(harness.merge_section(old, harness.COLLECT_HEADING, text), encoding="utf-8")
+    if opts.progress:
+        print(text)
     return 0
 
 

@@ -863,19 +863,82 @@ def site_only_markdown(res: dict) -> str:
         lines.append(f"| {t['target']} | {shown} | {met} | {t['note']} |")
     return "\n".join(lines) + "\n"
 
+def merge_section(text: str, heading: str, section: str) -> str:
+    """RESULTS.md with the section under `heading` replaced by `section` (or, if it has none, followed by it)."""
+    if heading in text:
+        head, rest = text.split(heading, 1)
+        tail = rest.split("\n## ", 1)
+        return head + section + ("\n## " + tail[1] if len(tail) > 1 else "")
+    return text.rstrip("\n") + "\n\n" + section
+
+
+def _measured_line(res: dict) -> str:
+    f = res["machine"]
+    return (f"Measured {res['date']} with `{res['command']}` ({f['cpu']}, {f['cores']} cores; load average "
+            f"{', '.join(map(str, res['load_before']))} before, {', '.join(map(str, res['load_after']))} after).")
+
+
 def merge_compare_section(text: str, res: dict) -> str:
     """RESULTS.md with its compare section replaced by (or, if it has none, followed by) this run's."""
-    f = res["machine"]
     section = compare_markdown(res["compare"]).rstrip("\n").split("\n")
-    section[1:1] = ["", f"Measured {res['date']} with `{res['command']}` ({f['cpu']}, {f['cores']} cores; load "
-                        f"average {', '.join(map(str, res['load_before']))} before, "
-                        f"{', '.join(map(str, res['load_after']))} after)."]
-    new = "\n".join(section) + "\n"
-    if COMPARE_HEADING in text:
-        head, rest = text.split(COMPARE_HEADING, 1)
-        tail = rest.split("\n## ", 1)
-        return head + new + ("\n## " + tail[1] if len(tail) > 1 else "")
-    return text.rstrip("\n") + "\n\n" + new
+    section[1:1] = ["", _measured_line(res)]
+    return merge_section(text, COMPARE_HEADING, "\n".join(section) + "\n")
+
+
+# -- dlbench collect: fidelity -------------------------------------------------------------
+COLLECT_HEADING = "## `dlbench collect`: fidelity"
+FIDELITY_TOLERANCE = 0.03  # the collector's median / a bare loop's: within 1.00 ± this
+
+
+def collect_case(opts: Options, frameworks=("torch", "jax"), model: str = "alexnet", batch_size: int = 16,
+                 rounds: int = 2) -> list[dict]:
+    """dlbench.collect.fidelity.measure_fidelity for each framework: the collector's medians against a
+    bare loop of the framework on the same model and batch, timed the same way, alternately, in this
+    run; and the collector's start-up per run."""
+    from dlbench.collect.fidelity import measure_fidelity
+
+    rows = []
+    for framework in frameworks:
+        _say(opts, f"collect fidelity: {framework} {model} batch {batch_size}, {rounds} rounds")
+        rows.append(measure_fidelity(framework, model, batch_size, rounds=1 if opts.repeats == 1 else rounds))
+    return rows
+
+
+def collect_targets(rows: list[dict]) -> list[dict]:
+    return [{"target": f"`collect` {r['framework']}: its median / a bare loop's within 1.00 ± {FIDELITY_TOLERANCE}",
+             "measured": r["ratio_total"], "limit": 1 + FIDELITY_TOLERANCE, "goal": None,
+             "met": abs(r["ratio_total"] - 1) <= FIDELITY_TOLERANCE,
+             "note": f"forward {r['ratio_forward']:.3f}, backward {r['ratio_backward']:.3f}"} for r in rows]
+
+
+def collect_markdown(res: dict) -> str:
+    rows = res["collect"]
+    lines = [COLLECT_HEADING, "", _measured_line(res), "",
+             "`python -m bench --only collect`: AlexNet, fp32, CPU, warm-up 2, 10 timed iterations; a bare loop "
+             "written against the framework in this process and the collector's worker in a fresh process, "
+             "alternately, each round (dlbench/collect/fidelity.py). Ratio = the collector's median / the bare "
+             "loop's (the median over rounds of each side's median); start-up = spawn + interpreter + framework "
+             "import + model build, per run; wall overhead = the run's wall time minus its timed loops.", "",
+             "| framework | batch | rounds | bare fwd+bwd ms | collector fwd+bwd ms | ratio fwd | ratio bwd | "
+             "ratio total | start-up ms | wall overhead ms |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        lines.append(f"| {r['framework']} | {r['batch_size']} | {r['rounds']} | {r['bare_total_ms']:,.1f} | "
+                     f"{r['collector_total_ms']:,.1f} | {r['ratio_forward']:.3f} | {r['ratio_backward']:.3f} | "
+                     f"{r['ratio_total']:.3f} | {r['startup_ms']:,.0f} | {r['wall_overhead_ms']:,.0f} |")
+    lines += ["", "| target | measured | met | notes |", "| --- | ---: | --- | --- |"]
+    for t in collect_targets(rows):
+        lines.append(f"| {t['target']} | {t['measured']:.3f} | {'**met**' if t['met'] else 'not met'} | {t['note']} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_collect_only(opts: Options) -> dict:
+    """The collect fidelity case alone (`python -m bench --only collect`)."""
+    res = {"command": opts.command, "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+           "machine": machine_facts(), "load_before": _loadavg()}
+    res["collect"] = collect_case(opts)
+    res["load_after"] = _loadavg()
+    return res
 
 
 # -- targets -----------------------------------------------------------------------------
