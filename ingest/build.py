@@ -338,6 +338,33 @@ class Builder:
         assert self.con is not None
         return self.con
 
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The new warehouse's connection, for the statements of an incremental update."""
+        return self._connection()
+
+    # -- the row buffer's memory of shared rows: a machine, its devices and a framework may
+    # come from several files (or already be in the copy an incremental update starts from)
+    def load_stored_ids(self, *tables: str) -> None:
+        """Remember the ids already in `tables` (default: every table with shared rows), so that
+        sink() skips rows that are stored."""
+        for table in tables or tuple(self.ID_COLUMNS):
+            column = self.ID_COLUMNS[table]
+            self.seen[table] = {i for (i,) in self._connection().execute(
+                f'SELECT "{column}" FROM "{table}"').fetchall()}
+
+    def is_stored(self, table: str, row_id: int) -> bool:
+        """Whether a row of `table` with this id is stored or held back already."""
+        return row_id in self.seen[table]
+
+    def forget(self, table: str, row_id: int) -> None:
+        """The row was deleted: a sink() of it inserts it again."""
+        self.seen[table].discard(row_id)
+
+    def id_column(self, table: str) -> str:
+        """The id column of a table with shared rows (machines, devices, frameworks)."""
+        return self.ID_COLUMNS[table]
+
     def _insert(self, table: str, data: dict[str, list]) -> None:
         """Big batches go in as an Arrow table; small ones as list parameters, which
         spares a small ingest (the seed, an incremental update) importing pyarrow."""

@@ -118,11 +118,9 @@ def update(db: str, file_list: list[str], spec: str, builder_cls, schema_version
 
 
 def _apply(builder, plans, spec) -> list[Finding]:
-    con = builder.con
+    con = builder.connection
     con.execute("BEGIN TRANSACTION")
-    for table in ("machines", "devices", "frameworks"):
-        column = builder.ID_COLUMNS[table]
-        builder.seen[table] = {i for (i,) in con.execute(f"SELECT {column} FROM {table}").fetchall()}
+    builder.load_stored_ids()
     for sid, result, text, changed, shifted, removed in plans:
         for key in removed | {s.key for s in changed}:
             _delete_section(builder, sid, key)
@@ -150,7 +148,7 @@ def _apply(builder, plans, spec) -> list[Finding]:
 
 
 def _delete_section(builder, sid: int, key: str) -> None:
-    con = builder.con
+    con = builder.connection
     machine_id = stable_id("machine", key)
     for table, where in _SECTION_ROWS:
         con.execute(f"DELETE FROM {table} WHERE {where}", [sid, machine_id])
@@ -159,8 +157,8 @@ def _delete_section(builder, sid: int, key: str) -> None:
     if not others:  # the machine was only here: its definition goes with it (and may come back)
         con.execute("DELETE FROM devices WHERE machine_id = ?", [machine_id])
         con.execute("DELETE FROM machines WHERE machine_id = ?", [machine_id])
-        builder.seen["machines"].discard(machine_id)
-        builder.seen["devices"] = {i for (i,) in con.execute("SELECT device_id FROM devices").fetchall()}
+        builder.forget("machines", machine_id)
+        builder.load_stored_ids("devices")
 
 
 def _shift_sections(con, sid: int, shifted: dict[str, int]) -> None:
@@ -192,9 +190,9 @@ def _shift_sections(con, sid: int, shifted: dict[str, int]) -> None:
 def _replace_machine_rows(builder, sid: int, table: str, data: dict) -> None:
     """Machines and devices: insert when new; when another file also has the machine
     (same definition, checked), keep the row but take this file's lines if it is the first."""
-    con = builder.con
-    column = builder.ID_COLUMNS[table]
-    fresh = [i for i, v in enumerate(data[column]) if v not in builder.seen[table]]
+    con = builder.connection
+    column = builder.id_column(table)
+    fresh = [i for i, v in enumerate(data[column]) if not builder.is_stored(table, v)]
     if fresh:
         builder.sink(table, {c: [vals[i] for i in fresh] for c, vals in data.items()})
     for i, v in enumerate(data[column]):
@@ -236,7 +234,7 @@ def _definition_conflicts(con, sid: int, read: FileResult) -> list[Finding]:
 
 def _refresh_source(builder, sid: int, result: FileResult, findings: list[Finding]) -> None:
     """The source row and its sections, as a full build would write them."""
-    con = builder.con
+    con = builder.connection
     builder.sink_warnings(findings, {f.file: sid for f in findings})
     con.execute("DELETE FROM source_sections WHERE source_id = ?", [sid])
     builder.sink("source_sections", {"source_id": [sid] * len(result.sections),
