@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from . import pipeline
-from .document import FileResult, check_across, source_id_for
+from .document import TOTAL_TOLERANCE_MS, FileResult, check_across, source_id_for
 from .errors import Finding, InvalidInput, NotAWarehouse, WarehouseBusy, WarehouseWriteError
 
 if TYPE_CHECKING:
@@ -405,6 +405,7 @@ class Builder:
         self.sink_warnings(findings, by_path)
         sections = [dict(source_id=source_id_for(r.path), **s) for r in results for s in r.sections]
         meta = [dict(key="spec", value=spec), dict(key="schema_version", value=self.catalog.version),
+                dict(key="total_tolerance_ms", value=repr(TOTAL_TOLERANCE_MS)),
                 dict(key="built_at", value=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))]
         for table, rows in (("sources", sources), ("source_sections", sections), ("warehouse_meta", meta)):
             if rows:

@@ -5,7 +5,8 @@
 -- Columns: run_id;
 --   missing_memory: no memory given while runs_with_memory (other runs of the same machine and
 --     model that report memory) is above 0;
---   total_mismatch: the reported total differs from forward + backward by more than 1 ms;
+--   total_mismatch: the reported total differs from forward + backward by more than 1 ms (the
+--     tolerance the ingest's check uses, recorded in warehouse_meta as total_tolerance_ms);
 --   repeated_timings: the same forward, backward and reported total (both none counts as the
 --     same) as an earlier run of the same stack on the same machine (by source path, then line),
 --     on another model; other_run_id, other_model, other_source, other_line name that earlier
@@ -41,7 +42,9 @@ WITH w AS (
 checked AS (
     SELECT w.*,
            memory_bytes IS NULL AND runs_with_memory > 0 AS missing_memory,
-           coalesce(abs(reported_total_ms - summed_total_ms) > 1, false) AS total_mismatch,
+           coalesce(abs(reported_total_ms - summed_total_ms) > (SELECT CAST(value AS DOUBLE) FROM warehouse_meta
+                                                                 WHERE key = 'total_tolerance_ms'), false)
+               AS total_mismatch,
            forward_ms IS NOT NULL AND backward_ms IS NOT NULL AND timing_place > 1
                AND first_model_key <> model_key AS repeated_timings,
            coalesce(memory_bytes > device_memory_bytes, false) AS memory_above_device,
