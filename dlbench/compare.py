@@ -304,10 +304,9 @@ def compare(db: str, baseline: str, contender: str, metric: str = "total", facto
 
 
 def _rows(con, baseline: str, contender: str, result: Comparison) -> list[dict]:
-    cur = con.execute(sqlfiles.read_sql("report", "compare"),
-                      [baseline, contender, result.metric, result.factor, result.alpha])
-    columns = [d[0] for d in cur.description]
-    rows = [dict(zip(columns, r)) for r in cur.fetchall()]
+    rows = sqlfiles.fetch_dicts(con, sqlfiles.read_sql("report", "compare"), {
+        "baseline": baseline, "contender": contender, "metric": result.metric, "factor": result.factor,
+        "alpha": result.alpha})
     for r in rows:
         r["verdict"] = verdict(r, result.factor, result.alpha, result.metric)
     return rows

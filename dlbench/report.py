@@ -53,13 +53,19 @@ class Filters:
     def any(self) -> bool:
         return bool(self.machines or self.models or self.frameworks)
 
+    @property
+    def params(self) -> dict:
+        """The named parameters of the report's and the site's queries ($machine_ids, ...)."""
+        return {"machine_ids": self.machine_ids, "model_keys": self.model_keys, "frameworks": self.framework_keys,
+                "baseline": self.baseline_name, "include_flagged": self.include_flagged}
+
 
 @lru_cache(maxsize=None)
 def _sql(name: str) -> str:
     return read_sql("report", name)
 
 
-def _rows(con, name: str, params: list) -> list[dict]:
+def _rows(con, name: str, params: dict | None = None) -> list[dict]:
     return fetch_dicts(con, _sql(name), params)
 
 
@@ -109,14 +115,15 @@ def resolve(con, filters: Filters) -> Filters:
     a value names nothing."""
     wanted_frameworks = list(filters.frameworks) + ([filters.baseline] if filters.baseline else [])
     found: dict[tuple[str, str], list[str]] = {}
-    for row in _rows(con, "filters", [list(filters.machines), list(filters.models), wanted_frameworks]):
+    for row in _rows(con, "filters", {"machines": list(filters.machines), "models": list(filters.models),
+                                       "frameworks": wanted_frameworks}):
         matched = found.setdefault((row["kind"], row["value"]), [])
         if row["key"] is not None:
             matched.append(row["key"])
     missing = [(kind, value) for (kind, value), matched in found.items() if not matched]
     if missing:
         known: dict[str, list[str]] = {}
-        for row in _rows(con, "known_names", []):
+        for row in _rows(con, "known_names"):
             known.setdefault(row["kind"], []).append(row["name"])
         lines = []
         for kind in ("machine", "model", "framework"):
@@ -138,7 +145,7 @@ def resolve(con, filters: Filters) -> Filters:
     filters.framework_keys = keys("framework", filters.frameworks)
     if filters.baseline:
         filters.baseline_name = filters.baseline
-        for row in _rows(con, "known_names", []):
+        for row in _rows(con, "known_names"):
             if row["kind"] == "framework" and row["name"].lower() == filters.baseline.lower():
                 filters.baseline_name = row["name"]
                 break
@@ -174,12 +181,11 @@ def build(con, filters: Filters, chart_files=None) -> str:
     ranking and summary tables."""
     f = filters
     out: list[str] = []
-    sources = _rows(con, "sources", [])
-    machine_rows = _rows(con, "machines", [f.machine_ids])
-    model_rows = _rows(con, "models", [f.machine_ids, f.model_keys])
-    runs = _rows(con, "rankings", [f.machine_ids, f.model_keys, f.framework_keys, f.baseline_name,
-                                   f.include_flagged])
-    findings = _rows(con, "data_quality", [f.machine_ids, f.model_keys, f.framework_keys])
+    sources = _rows(con, "sources")
+    machine_rows = _rows(con, "machines", f.params)
+    model_rows = _rows(con, "models", f.params)
+    runs = _rows(con, "rankings", f.params)
+    findings = _rows(con, "data_quality", f.params)
     if f.baseline_name:
         _against_baseline(con, f, runs)
 
@@ -234,8 +240,7 @@ def _against_baseline(con, f: Filters, runs: list[dict]) -> None:
     view `comparisons`, the machinery of `dlbench compare` (1 / the ratio of the medians of their
     total-time samples; `+`, `-`, `~`), so that the report and `compare` never disagree; other
     runs keep the speedup of their published totals (rankings.sql)."""
-    found = {r["run_id"]: r for r in _rows(con, "baseline_comparisons", [f.machine_ids, f.model_keys,
-                                                                          f.baseline_name])}
+    found = {r["run_id"]: r for r in _rows(con, "baseline_comparisons", f.params)}
     for r in runs:
         c = found.get(r["run_id"])
         r["tested"] = c is not None and c["status"] in ("tested", "too few samples")  # a row is never empty
@@ -363,7 +368,7 @@ def _ranking_table(rows: list[dict], f: Filters, findings: list[dict]) -> str:
 
 
 def _framework_summary(con, f: Filters, machines: list[dict], chart_files=None) -> list[str]:
-    rows = _rows(con, "framework_summary", [f.machine_ids, f.framework_keys, f.include_flagged])
+    rows = _rows(con, "framework_summary", f.params)
     left_out = "" if f.include_flagged else (
         f" Runs marked {FLAG} are left out (a stack's models then exclude them), and so is memory that is a "
         f"reservation (data quality: memory_reservation).")
@@ -414,7 +419,7 @@ def _libraries_text(v) -> str:
 
 
 def _library_effect(con, f: Filters) -> list[str]:
-    rows = _rows(con, "library_effect", [f.machine_ids, f.model_keys, f.framework_keys])
+    rows = _rows(con, "library_effect", f.params)
     out = ["## Library effect\n",
            "The same framework, version and precision with two sets of libraries on the same machine and "
            "model: the time with the other libraries / the time with these (above 1.00: these are faster); "
@@ -433,7 +438,7 @@ def _library_effect(con, f: Filters) -> list[str]:
 
 
 def _precision_effect(con, f: Filters) -> list[str]:
-    rows = _rows(con, "precision_effect", [f.machine_ids, f.model_keys, f.framework_keys])
+    rows = _rows(con, "precision_effect", f.params)
     out = ["## Precision\n",
            "The same stack in half (fp16) and single precision (fp32) on the same machine and model: fp32 time / "
            "fp16 time (above 1.00: fp16 is faster). \"total speedup\" is on the totals the rankings use (the "
@@ -454,7 +459,7 @@ def _precision_effect(con, f: Filters) -> list[str]:
 
 
 def _cross_machine(con, f: Filters) -> list[str]:
-    rows = _rows(con, "cross_machine", [f.machine_ids, f.model_keys, f.framework_keys, CROSS_MACHINE_ROWS])
+    rows = _rows(con, "cross_machine", {**f.params, "max_rows": CROSS_MACHINE_ROWS})
     elsewhere = ", including the machines filtered out" if f.machines else ""
     out = ["## Across machines\n",
            "Each run against the fastest run of the same model, framework and precision on any other machine"

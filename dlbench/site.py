@@ -71,7 +71,7 @@ def _sql(name: str) -> str:
     return read_sql("site", name)
 
 
-def _rows(con, name: str, params: list) -> list[dict]:
+def _rows(con, name: str, params: dict | None = None) -> list[dict]:
     return fetch_dicts(con, _sql(name), params)
 
 
@@ -242,9 +242,9 @@ def _vega_bundle() -> str:
 def _write(con, db: str, out: Path, f: Filters) -> SiteSummary:
     (out / MARKER).write_text("written by dlbench site; the next `dlbench site` here replaces this folder\n")
     _assets(out)
-    params = [f.machine_ids, f.model_keys, f.framework_keys]
-    colours = charts.Colours(r["name"] for r in _rows(con, "frameworks", []))
-    machines = _rows(con, "machines", [f.machine_ids])
+    params = f.params
+    colours = charts.Colours(r["name"] for r in _rows(con, "frameworks"))
+    machines = _rows(con, "machines", params)
     model_rows = _rows(con, "models", params)
     has_comparisons = bool(con.execute(
         "SELECT count(*) FROM duckdb_views() WHERE view_name = 'comparisons' AND NOT internal").fetchone()[0])
@@ -317,7 +317,7 @@ def _sha256(path: Path) -> str:
 # -- the front page -------------------------------------------------------------------------------
 def _index(con, f: Filters, nav, colours, machines, model_rows, data_files) -> Page:
     page = Page("index.html", "Deep-learning benchmarks", nav)
-    sources = _rows(con, "sources", [])
+    sources = _rows(con, "sources")
     runs = sum(m["runs"] for m in machines)
     page.add("<h1>Deep-learning benchmarks</h1>")
     page.add('<p class="lead">How fast deep-learning frameworks (Torch, Caffe, TensorFlow, neon, …) run the '
@@ -349,7 +349,7 @@ def _index(con, f: Filters, nav, colours, machines, model_rows, data_files) -> P
              "total time / the fastest total time on the same model (1.00 = always the fastest), models "
              "measured, wins (rank 1) and the mean of its memory / the least memory on the same model. "
              "A model a stack did not run counts neither for nor against it.</p>")
-    summary = _rows(con, "framework_summary", [f.machine_ids, f.framework_keys])
+    summary = _rows(con, "framework_summary", f.params)
     by_machine: dict[int, list[dict]] = {}
     for r in summary:
         by_machine.setdefault(r["machine_id"], []).append(r)
@@ -398,7 +398,7 @@ def _model_pages(con, params, nav, colours, machines, model_rows) -> list[Page]:
     for r in _rows(con, "runs", params):
         runs.setdefault(r["model_key"], {}).setdefault(r["machine_id"], []).append(r)
     across: dict[str, list[dict]] = {}
-    if len(machines) > 1 or params[0] is not None:
+    if len(machines) > 1 or params["machine_ids"] is not None:
         for r in _rows(con, "cross_machine", params):
             across.setdefault(r["model_key"], []).append(r)
     names = {m["machine_id"]: m for m in machines}
@@ -665,7 +665,7 @@ def _comparisons_page(con, nav, colours) -> Page:
              "the contender is slower), its interval (each median’s 95% interval, at least 6 samples a side), "
              "the Mann-Whitney p-value and asv’s mark (+ slower, - faster by more than 1.1× with p &lt; 0.01, "
              "~ not significant). Published runs without samples are in the view, ratio only.</p>")
-    rows = _rows(con, "comparisons", [PAGE_ROWS + 1])
+    rows = _rows(con, "comparisons", {"max_rows": PAGE_ROWS + 1})
     if not rows:
         page.add("<p>No two runs with samples on the same machine and model.</p>")
         return page

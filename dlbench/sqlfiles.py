@@ -7,6 +7,7 @@ description. A macro file `sql/macros/<name>.sql` holds a DuckDB CREATE MACRO.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -149,8 +150,10 @@ def macros() -> list[SqlObject]:
     return _load("macro")
 
 
-def fetch_dicts(con, sql: str, params: list | dict) -> list[dict]:
-    """Run `sql` with its parameters; each row as a dict by column name."""
-    cur = con.execute(sql, params)
+def fetch_dicts(con, sql: str, params: dict | None = None) -> list[dict]:
+    """Run `sql` with its named parameters ($name): the entries of `params` that it uses (a query
+    file takes what it needs from one dict of everything the caller knows); each row as a dict."""
+    used = set(re.findall(r"\$(\w+)", sql))
+    cur = con.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
     columns = [d[0] for d in cur.description]
     return [dict(zip(columns, r)) for r in cur.fetchall()]

@@ -7,7 +7,7 @@
 -- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), each NULL for all; baseline
 -- framework name (VARCHAR, matched case-insensitively).
 WITH f AS (
-    SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys, ?::VARCHAR AS baseline
+    SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $baseline::VARCHAR AS baseline
 ),
 best AS (
     SELECT machine_id, model_key, run_id AS baseline_run_id

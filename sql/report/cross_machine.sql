@@ -16,8 +16,8 @@
 -- are like for like); `place` orders each part.
 -- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
 -- list), NULL: all; limit (BIGINT): the most part-2 rows.
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys, ?::VARCHAR[] AS frameworks,
-                  ?::BIGINT AS max_rows),
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks,
+                  $max_rows::BIGINT AS max_rows),
 c AS MATERIALIZED (
     SELECT c.*,
            row_number() OVER (PARTITION BY c.machine_id, c.like_for_like

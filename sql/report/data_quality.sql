@@ -3,7 +3,7 @@
 -- machine, model or run that the filters leave out.
 -- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
 -- list); NULL: all.
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys, ?::VARCHAR[] AS frameworks)
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks)
 SELECT q."check", q.severity, q.run_id, m.machine_key, q.model, q.stack, q.forward_ms, q.backward_ms,
        q.reported_total_ms, q.summed_total_ms, q.difference_ms, q.memory_mb, q.device_memory_mb,
        q.runs_with_memory, q.models_same_memory, q.other_model, q.other_source, q.other_line,

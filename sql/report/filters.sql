@@ -3,13 +3,13 @@
 -- key is NULL when the value names nothing. Case-insensitive: a machine by key or name, a model by
 -- name or canonical key (letters and digits, lower case, as the ingest builds model_key), a
 -- framework by name.
--- Parameters: machine values, model values, framework values (three VARCHAR lists).
+-- Parameters: $machines, $models, $frameworks: the values given (three VARCHAR lists).
 WITH wanted AS (
-    SELECT 'machine' AS kind, unnest(?::VARCHAR[]) AS value
+    SELECT 'machine' AS kind, unnest($machines::VARCHAR[]) AS value
     UNION ALL
-    SELECT 'model', unnest(?::VARCHAR[])
+    SELECT 'model', unnest($models::VARCHAR[])
     UNION ALL
-    SELECT 'framework', unnest(?::VARCHAR[])
+    SELECT 'framework', unnest($frameworks::VARCHAR[])
 ),
 known AS (
     SELECT 'machine' AS kind, machine_id::VARCHAR AS key, name,

@@ -5,7 +5,7 @@
 -- model of the machine (a --model filter does not narrow it).
 -- Parameters: machine_ids (BIGINT list), frameworks (lower-case VARCHAR list), NULL: all;
 -- include_flagged (BOOLEAN).
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS frameworks, ?::BOOLEAN AS include_flagged)
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $frameworks::VARCHAR[] AS frameworks, $include_flagged::BOOLEAN AS include_flagged)
 SELECT s.machine_id, s.stack, s.framework, s.models_measured, s.flagged_models, s.flagged_model_names, s.wins,
        s.common_models, s.common_model_names, s.geomean_slowdown_common, s.geomean_slowdown,
        s.mean_memory_ratio

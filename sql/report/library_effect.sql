@@ -3,7 +3,7 @@
 -- speedups are the other run's time / this run's time (above 1: `libraries` is faster).
 -- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
 -- list); NULL: all.
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys, ?::VARCHAR[] AS frameworks)
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks)
 SELECT m.machine_key, e.model, e.framework, e.framework_version, e.precision, e.libraries,
        e.other_libraries, e.forward_speedup, e.backward_speedup, e.total_speedup, e.flagged,
        e.geomean_total_speedup, e.models_compared

@@ -1,7 +1,7 @@
 -- One row per machine in the report: its key, name, host CPU and devices ("1 × Nvidia Titan X (12GB)"),
 -- in the order of the first file that defines it, then its line there.
 -- Parameter: machine_ids (BIGINT list; NULL: every machine).
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids),
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids),
 device_list AS (
     SELECT machine_id,
            string_agg(coalesce(quantity::VARCHAR || ' × ', '') || coalesce(name, 'unnamed device')

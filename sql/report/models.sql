@@ -2,7 +2,7 @@
 -- was published under where they differ from it (models.label), its batch sizes and inputs when given
 -- (comma-separated when the files disagree), in file order.
 -- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list); NULL: all.
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys)
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys)
 SELECT mo.machine_id,
        mo.model_key,
        arg_min(mo.name, [s.path, lpad(mo.position::VARCHAR, 10, '0')]) AS name,

@@ -3,7 +3,7 @@
 -- fp16 time (above 1: fp16 is faster), on the totals the report ranks by and on forward + backward.
 -- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
 -- list); NULL: all.
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys, ?::VARCHAR[] AS frameworks)
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks)
 SELECT m.machine_key, e.model, e.stack, e.fp32_total_ms, e.fp16_total_ms, e.total_speedup,
        e.summed_total_speedup, e.forward_speedup, e.backward_speedup, e.fp16_slower, e.flagged,
        e.geomean_total_speedup, e.models_compared

@@ -12,8 +12,8 @@
 -- list), each NULL for all; baseline framework name (VARCHAR, NULL for none); include_flagged
 -- (BOOLEAN).
 WITH f AS (
-    SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys, ?::VARCHAR[] AS frameworks,
-           ?::VARCHAR AS baseline, ?::BOOLEAN AS include_flagged
+    SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks,
+           $baseline::VARCHAR AS baseline, $include_flagged::BOOLEAN AS include_flagged
 ),
 scope AS (
     SELECT r.*

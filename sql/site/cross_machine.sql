@@ -6,7 +6,7 @@
 -- Ordered by model, then like-for-like first, stack, machines.
 -- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
 -- list); NULL: all (the other run can be on any machine).
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys, ?::VARCHAR[] AS frameworks)
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks)
 SELECT c.model_key, c.stack_key, c.like_for_like, c.machine_key, c.machine, c.framework, c.stack,
        c.total_ms, c.other_machine_key, c.other_machine, c.other_stack, c.other_total_ms, c.total_ratio
 FROM cross_machine AS c

@@ -4,7 +4,7 @@
 -- left out only when it names a machine, model or run that the filters leave out.
 -- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
 -- list); NULL: all.
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys, ?::VARCHAR[] AS frameworks)
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks)
 SELECT q.*, m.machine_key, r.framework
 FROM data_quality AS q
 LEFT JOIN machines AS m ON m.machine_id = q.machine_id

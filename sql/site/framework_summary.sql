@@ -2,7 +2,7 @@
 -- measured, wins (rank 1), geometric-mean slowdown against the fastest (1 = always the fastest)
 -- and mean memory ratio, best first. It covers every model of the machine.
 -- Parameters: machine_ids (BIGINT list), frameworks (lower-case VARCHAR list); NULL: all.
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS frameworks)
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $frameworks::VARCHAR[] AS frameworks)
 SELECT s.machine_id, s.stack, s.framework, s.models_measured, s.wins, s.geomean_slowdown,
        s.mean_memory_ratio
 FROM framework_summary AS s

@@ -3,7 +3,7 @@
 -- is the other run's total / this run's (above 1: `libraries` is faster), and its geometric mean
 -- over the models that have the pair. Parameters: machine_ids (BIGINT list), model_keys (VARCHAR
 -- list), frameworks (lower-case VARCHAR list); NULL: all.
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys, ?::VARCHAR[] AS frameworks)
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks)
 SELECT m.machine_key, e.machine_id, e.model, e.framework, e.framework_version, e.precision, e.libraries,
        e.other_libraries, e.total_ms, e.other_total_ms, e.forward_speedup, e.backward_speedup,
        e.total_speedup, e.geomean_total_speedup, e.models_compared

@@ -1,7 +1,7 @@
 -- One row per machine shown on the site: key, name, type, host CPU, devices ("1 × Nvidia Titan X
 -- (12GB)"), and how many models and runs it has, in the order of the first file that defines it.
 -- Parameter: machine_ids (BIGINT list; NULL: every machine).
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids),
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids),
 device_list AS (
     SELECT machine_id,
            string_agg(coalesce(quantity::VARCHAR || ' × ', '') || coalesce(name, 'unnamed device')

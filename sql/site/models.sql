@@ -3,7 +3,7 @@
 -- files disagree), and how many machines and runs measured it; in the order first written.
 -- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
 -- list); NULL: all.
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys, ?::VARCHAR[] AS frameworks),
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks),
 written AS (
     SELECT mo.model_key,
            arg_min(mo.name, [s.path, lpad(mo.position::VARCHAR, 10, '0')]) AS name,

@@ -3,7 +3,7 @@
 -- fp16 total (above 1: fp16 is faster) and its geometric mean over the models of the stack.
 -- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
 -- list); NULL: all.
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys, ?::VARCHAR[] AS frameworks)
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks)
 SELECT m.machine_key, p.machine_id, p.model, p.stack, r.framework, p.fp32_total_ms, p.fp16_total_ms,
        p.forward_speedup, p.backward_speedup, p.total_speedup, p.geomean_total_speedup, p.models_compared
 FROM precision_effect AS p

@@ -8,7 +8,7 @@
 -- Ordered by model, machine (its first file and line), rank.
 -- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
 -- list); NULL: all.
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys, ?::VARCHAR[] AS frameworks)
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks)
 SELECT r.model_key, r.machine_id, r.run_id, r.rank, r.stack, r.framework, r.label,
        r.forward_ms, r.backward_ms, r.total_ms, r.reported_total_ms, r.slowdown,
        r.memory_mb, mc.memory_ratio, mc.device_memory_share, r.batch_size, t.images_per_s,

@@ -3,7 +3,7 @@
 -- speedup_vs_previous = previous total / this total (above 1: this version is faster).
 -- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
 -- list); NULL: all.
-WITH f AS (SELECT ?::BIGINT[] AS machine_ids, ?::VARCHAR[] AS model_keys, ?::VARCHAR[] AS frameworks)
+WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks)
 SELECT m.machine_key, v.machine_id, v.model_key, v.model, v.framework, v.framework_version, v.stack,
        v.version_order, v.previous_version, v.previous_total_ms, v.total_ms, v.speedup_vs_previous
 FROM version_progress AS v
