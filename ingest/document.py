@@ -247,19 +247,18 @@ class FileResult:
         return [f for f in self.findings if f.severity == "error"]
 
 
-class _Reader:
+class _Findings:
+    """Where a key path is in the file, and the findings of one file: an error or a warning with its
+    line, column, key path, what is wrong and what was expected."""
+
     def __init__(self, result: FileResult, text: str, line_offset: int = 0):
         self.r = result
         self.text = text
         self.line_offset = line_offset
         self.headers = header_lines(text, line_offset)
         self._locator: KeyLocator | None = None
-        self.rows: dict[str, list] = {t: [] for t in ROW_TABLES}
-        self._frameworks: dict[tuple[str, str], int] = {}
-        self._model_seen: dict[tuple, int] = {}
         self.too_deep = False  # a value nested too deep was reported: it must not be walked again
 
-    # -- positions and findings ------------------------------------------
     def pos(self, path) -> tuple[int, int]:
         path = tuple(path)
         hit = self.headers.get(path)
@@ -288,7 +287,11 @@ class _Reader:
     def warn(self, path, message, expected=""):
         self.add("warning", path, message, expected)
 
-    # -- typed getters ---------------------------------------------------
+
+class _Checks(_Findings):
+    """The checks of one value each: its type, its range, its unit; an error (or a warning) when it
+    is wrong, and the value as it is stored when it is right."""
+
     def table(self, value, path, what) -> dict | None:
         if isinstance(value, dict):
             return value
@@ -411,7 +414,58 @@ class _Reader:
             self.error(path + bad[0], f"not a finite number: got {bad[1]}", NONFINITE_EXPECTED)
         return False
 
-    # -- the document ----------------------------------------------------
+    def metadata_value(self, f: dict, key: str, path) -> bool:
+        """True when a RUN_METADATA key holds what it must; else an error."""
+        v, expected = f[key], RUN_METADATA[key]
+        if key == "input_gradient":
+            ok = type(v) is bool
+        elif key in ("clock", "command"):
+            return self.text_value(f, key, path, expected=expected) is not None
+        else:
+            ok = type(v) is int and (v >= 0 if key == "warmup" else v > 0) and v <= MAX_COUNT
+        if not ok:
+            self.error(path + (key,), f"wrong value: got {describe(v)}", expected)
+        return ok
+
+    def samples_value(self, f: dict, key: str, path, values) -> tuple | None:
+        """(metric, [(value, written)]) of a `forward_samples`/`backward_samples` array,
+        or None after an error; a warning when its timing lies outside the samples."""
+        v = f[key]
+        metric, timing = SAMPLES[key]
+        if type(v) is not list or not v:
+            what = "an empty array" if type(v) is list else describe(v)
+            self.error(path + (key,), f"wrong type: got {what}", SAMPLES_EXPECTED)
+            return None
+        if len(v) > MAX_SAMPLES:
+            self.error(path + (key,), f"too many samples: {len(v):,}", f"at most {MAX_SAMPLES:,} per run")
+            return None
+        ok = True
+        for i, x in enumerate(v):
+            if not ((type(x) is int or type(x) is float) and 0 < x < MAX_MS):
+                ok = self.time_value(v, i, path + (key,)) is not None and ok
+        if not ok:
+            return None
+        if timing not in f:
+            self.error(path + (key,), f"'{key}' is given without '{timing}'",
+                       f"{timing} = <ms>, the summary of the samples (the collector writes their median)")
+            return None
+        given = [val for _, m, val, _, _ in values if m == metric]
+        if given and not min(v) <= given[0] <= max(v):
+            self.warn(path + (timing,), f"{timing} = {given[0]:g} ms lies outside its {len(v)} samples "
+                      f"({min(v):g} to {max(v):g} ms)", f"a summary of '{key}' such as their median")
+        return metric, [(float(x), str(x) if type(x) is int else None) for x in v]
+
+
+class _Reader(_Checks):
+    """The walk over a document, level by level (machine, host, devices, models, framework entries,
+    libraries), building the rows of ROW_TABLES from the checked values."""
+
+    def __init__(self, result: FileResult, text: str, line_offset: int = 0):
+        super().__init__(result, text, line_offset)
+        self.rows: dict[str, list] = {t: [] for t in ROW_TABLES}
+        self._frameworks: dict[tuple[str, str], int] = {}
+        self._model_seen: dict[tuple, int] = {}
+
     def read(self, doc: dict, source_id: int, whole: bool = True) -> None:
         """Check `doc` and make its rows; `whole` is False for the part of a file
         before its first machine section, which needs no machine of its own."""
@@ -563,47 +617,6 @@ class _Reader:
             return  # an error was reported; no key to build
         self._store(path, machine_id, mkey, model_id, f, name, version, precision, label, libs, lib_rows, values,
                     extra, date, samples)
-
-    def metadata_value(self, f: dict, key: str, path) -> bool:
-        """True when a RUN_METADATA key holds what it must; else an error."""
-        v, expected = f[key], RUN_METADATA[key]
-        if key == "input_gradient":
-            ok = type(v) is bool
-        elif key in ("clock", "command"):
-            return self.text_value(f, key, path, expected=expected) is not None
-        else:
-            ok = type(v) is int and (v >= 0 if key == "warmup" else v > 0) and v <= MAX_COUNT
-        if not ok:
-            self.error(path + (key,), f"wrong value: got {describe(v)}", expected)
-        return ok
-
-    def samples_value(self, f: dict, key: str, path, values) -> tuple | None:
-        """(metric, [(value, written)]) of a `forward_samples`/`backward_samples` array,
-        or None after an error; a warning when its timing lies outside the samples."""
-        v = f[key]
-        metric, timing = SAMPLES[key]
-        if type(v) is not list or not v:
-            what = "an empty array" if type(v) is list else describe(v)
-            self.error(path + (key,), f"wrong type: got {what}", SAMPLES_EXPECTED)
-            return None
-        if len(v) > MAX_SAMPLES:
-            self.error(path + (key,), f"too many samples: {len(v):,}", f"at most {MAX_SAMPLES:,} per run")
-            return None
-        ok = True
-        for i, x in enumerate(v):
-            if not ((type(x) is int or type(x) is float) and 0 < x < MAX_MS):
-                ok = self.time_value(v, i, path + (key,)) is not None and ok
-        if not ok:
-            return None
-        if timing not in f:
-            self.error(path + (key,), f"'{key}' is given without '{timing}'",
-                       f"{timing} = <ms>, the summary of the samples (the collector writes their median)")
-            return None
-        given = [val for _, m, val, _, _ in values if m == metric]
-        if given and not min(v) <= given[0] <= max(v):
-            self.warn(path + (timing,), f"{timing} = {given[0]:g} ms lies outside its {len(v)} samples "
-                      f"({min(v):g} to {max(v):g} ms)", f"a summary of '{key}' such as their median")
-        return metric, [(float(x), str(x) if type(x) is int else None) for x in v]
 
     def run_fast(self, path, machine_id, mkey, model_id, f, device_bytes) -> bool:
         """The common framework entry — known keys, each of the right type — in few steps.
