@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from . import pipeline
-from .document import TOTAL_TOLERANCE_MS, FileResult, check_across, source_id_for
+from .document import TOTAL_TOLERANCE_MS, FileResult, check_across, file_kind, source_id_for
 from .errors import Finding, InvalidInput, NotAWarehouse, WarehouseBusy, WarehouseWriteError
 
 if TYPE_CHECKING:
@@ -113,15 +113,6 @@ def locked(db: str, timeout: float | None = None):
 
 
 # -- what may be replaced ------------------------------------------------------
-def _file_kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
 def _holds_mark(path: str) -> bool:
     """Whether the file's bytes name the warehouse_meta table (read in chunks)."""
     tail = b""
@@ -146,7 +137,7 @@ def identify(db: str, deep: bool = True) -> str:
     except OSError as e:
         raise NotAWarehouse(f"{db} cannot be inspected ({e.strerror}); nothing was changed") from None
     if not stat.S_ISREG(st.st_mode):
-        raise NotAWarehouse(f"{db} is {_file_kind(st.st_mode)}, not a dlbench warehouse; nothing was changed")
+        raise NotAWarehouse(f"{db} is {file_kind(st.st_mode)}, not a dlbench warehouse; nothing was changed")
     try:
         with open(db, "rb") as fh:
             head = fh.read(16)

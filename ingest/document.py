@@ -758,7 +758,8 @@ class NotARegularFile(OSError):
     "A path names a directory, FIFO, device or socket, or a file above the size limit"
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words (\"a FIFO (named pipe)\")."""
     for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
                        (stat.S_ISSOCK, "a socket")):
@@ -782,7 +783,7 @@ def read_regular(path: str, limit: int = MAX_INPUT_BYTES) -> bytes:
     if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
         os.close(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise NotARegularFile(f"is {_kind(st.st_mode)}")
+            raise NotARegularFile(f"is {file_kind(st.st_mode)}")
         raise NotARegularFile(f"is {st.st_size:,} bytes, above the limit of {limit:,} bytes")
     with open(fd, "rb") as fh:
         data = fh.read(limit + 1)

@@ -107,11 +107,10 @@ class _Tables:
         return key + (n,)
 
 
-def _headers(text: str):
-    """The table headers of `text` (HEADER_RE matches) that the TOML grammar takes as headers."""
-    if not _RISKY.search(text):
-        yield from HEADER_RE.finditer(text)  # no value can span lines: every match is a header
-        return
+def _tokens(text: str):
+    """Walk `text` token by token as the TOML grammar nests values: yield ("header", match) for
+    each table header outside any value, and ("open", depth, token) for each array or inline
+    table opened (depth counted from 1)."""
     depth, pos, line_start = 0, 0, 0
     search = _TOKEN.search
     while True:
@@ -126,36 +125,32 @@ def _headers(text: str):
             if depth == 0 and not text[line_start:t.start()].strip(" \t"):
                 m = HEADER_RE.match(text, line_start)
                 if m:
-                    yield m
+                    yield "header", m, line_start
                     pos = m.end()
                     continue
             depth += 1
+            yield "open", t, line_start, depth
         elif kind == "close":
             depth = max(0, depth - 1)
+
+
+def _headers(text: str):
+    """The table headers of `text` (HEADER_RE matches) that the TOML grammar takes as headers."""
+    if not _RISKY.search(text):
+        yield from HEADER_RE.finditer(text)  # no value can span lines: every match is a header
+        return
+    for event in _tokens(text):
+        if event[0] == "header":
+            yield event[1]
 
 
 def nesting_position(text: str, limit: int, line_offset: int = 0) -> tuple[int, int] | None:
     """(line, column) of the first array or inline table nested more than `limit` deep."""
-    depth, pos, line_start = 0, 0, 0
-    while True:
-        t = _TOKEN.search(text, pos)
-        if t is None:
-            return None
-        kind = t.lastgroup
-        pos = t.end()
-        if kind == "newline":
-            line_start = pos
-        elif kind == "open":
-            if depth == 0 and not text[line_start:t.start()].strip(" \t"):
-                m = HEADER_RE.match(text, line_start)
-                if m:
-                    pos = m.end()
-                    continue
-            depth += 1
-            if depth > limit:
-                return (text.count("\n", 0, t.start()) + 1 + line_offset, t.start() - line_start + 1)
-        elif kind == "close":
-            depth = max(0, depth - 1)
+    for event in _tokens(text):
+        if event[0] == "open" and event[3] > limit:
+            t, line_start = event[1], event[2]
+            return (text.count("\n", 0, t.start()) + 1 + line_offset, t.start() - line_start + 1)
+    return None
 
 
 def header_lines(text: str, line_offset: int = 0) -> dict[Path, tuple[int, int]]:
