@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from .errors import UsageError
 from .output import markdown
-from .sqlfiles import fetch_dicts, read_sql
+from .sqlfiles import query
 
 MISSING = "—"  # a value that was not measured (never shown as 0)
 NOT_RUN = "n/a"  # the baseline framework did not run this model
@@ -60,13 +59,8 @@ class Filters:
                 "baseline": self.baseline_name, "include_flagged": self.include_flagged}
 
 
-@lru_cache(maxsize=None)
-def _sql(name: str) -> str:
-    return read_sql("report", name)
-
-
 def _rows(con, name: str, params: dict | None = None) -> list[dict]:
-    return fetch_dicts(con, _sql(name), params)
+    return query(con, "report", name, params)
 
 
 # -- numbers for reading ---------------------------------------------------------

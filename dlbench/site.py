@@ -37,7 +37,7 @@ from pathlib import Path
 from . import charts
 from .errors import DlbenchError, UsageError
 from .report import Filters, finding_detail, resolve
-from .sqlfiles import fetch_dicts, read_sql
+from .sqlfiles import query
 
 MARKER = ".dlbench-site"  # a folder with this file was written by dlbench site and may be replaced
 PAGE_ROWS = 500  # the most table rows of one summary page (or section); the data files have them all
@@ -66,13 +66,8 @@ class SiteSummary:
     comparisons: bool = False
 
 
-@lru_cache(maxsize=None)
-def _sql(name: str) -> str:
-    return read_sql("site", name)
-
-
 def _rows(con, name: str, params: dict | None = None) -> list[dict]:
-    return fetch_dicts(con, _sql(name), params)
+    return query(con, "site", name, params)
 
 
 # -- numbers and text ------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def sql_files(folder: str) -> list:
     return found
 
 
+@lru_cache(maxsize=None)
 def read_sql(folder: str, name: str) -> str:
     """One .sql file by folder and name (without .sql)."""
     path = sql_root().joinpath(folder, f"{name}.sql")
@@ -157,3 +158,8 @@ def fetch_dicts(con, sql: str, params: dict | None = None) -> list[dict]:
     cur = con.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
     columns = [d[0] for d in cur.description]
     return [dict(zip(columns, r)) for r in cur.fetchall()]
+
+
+def query(con, folder: str, name: str, params: dict | None = None) -> list[dict]:
+    """The rows of the query file sql/<folder>/<name>.sql (report, site), as dicts."""
+    return fetch_dicts(con, read_sql(folder, name), params)

@@ -31,10 +31,12 @@ def test_version(project):
 def test_missing_sql_is_an_error_not_an_empty_string(monkeypatch, tmp_path):
     (tmp_path / "schema").mkdir()
     monkeypatch.setattr(sqlfiles, "sql_root", lambda: tmp_path)
+    sqlfiles.read_sql.cache_clear()  # read once per process: forget what other tests read
     with pytest.raises(sqlfiles.SqlMissing, match=r"SQL files \(schema/\*\.sql\) are missing"):
         sqlfiles.schema_sql()
     with pytest.raises(sqlfiles.SqlMissing, match=r"report/rankings\.sql is missing"):
         sqlfiles.read_sql("report", "rankings")
+    sqlfiles.read_sql.cache_clear()
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,6 @@
 --   fastest_run_id, fastest_stack, fastest_total_ms: the fastest ranked run of that machine and
 --     model in the scope (ties: stack, then run_id);
 --   slowdown: total_ms / fastest_total_ms (1 for the fastest, 2 = twice as slow); NULL when rank is;
---   speedup_of_fastest: the same number in the sense of `speedups` (the fastest's time against
---     this run's), for readers who think in speedups;
 --   tie_resolution_ms: the coarser resolution_ms of this run and the fastest (1 for whole ms);
 --   ties_fastest: true when this run's total is within tie_resolution_ms of the fastest total:
 --     the numbers as written cannot tell the two apart (a 1 ms difference between totals
@@ -87,8 +85,6 @@ SELECT ranked.run_id,
        ranked.fastest_stack,
        ranked.fastest_total_ms,
        CASE WHEN ranked.ranked THEN ranked.total_ms / nullif(ranked.fastest_total_ms, 0) END AS slowdown,
-       CASE WHEN ranked.ranked THEN ranked.total_ms / nullif(ranked.fastest_total_ms, 0) END
-           AS speedup_of_fastest,
        greatest(ranked.resolution_ms, ranked.fastest_resolution_ms) AS tie_resolution_ms,
        CASE WHEN ranked.ranked THEN
            abs(ranked.total_ms - ranked.fastest_total_ms)
