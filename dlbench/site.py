@@ -7,7 +7,7 @@ What it writes (NAV lists the pages besides the models'): `index.html` (the data
 sources, the machines, the models, per machine the framework summary), a page per model (per
 machine the stacks' forward and backward times, memory, images per second, the flagged runs marked; across machines the
 comparison), the library effect, the precision effect, version progress, the data-quality
-findings, the comparisons (only when the warehouse has a `comparisons` view), and `data/`:
+findings, the comparisons (pairs of runs with samples), and `data/`:
 `benchmark.json` (as `export json` makes it), the Parquet export with its manifest, a CSV of
 `results` and a copy of the warehouse.
 
@@ -241,10 +241,8 @@ def _write(con, db: str, out: Path, f: Filters) -> SiteSummary:
     colours = charts.Colours(r["name"] for r in _rows(con, "frameworks"))
     machines = _rows(con, "machines", params)
     model_rows = _rows(con, "models", params)
-    has_comparisons = bool(con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'comparisons' AND NOT internal").fetchone()[0])
-    nav = [(h, label) for h, label in NAV if h != "comparisons.html" or has_comparisons]
-    summary = SiteSummary(str(out), comparisons=has_comparisons)
+    nav = list(NAV)  # every warehouse has the view comparisons (sql/views), so its page is always there
+    summary = SiteSummary(str(out), comparisons=True)
     pages: list[Page] = []
 
     data_files = _data(con, db, out / "data")
@@ -255,8 +253,7 @@ def _write(con, db: str, out: Path, f: Filters) -> SiteSummary:
     pages.append(_precision_page(con, params, nav, colours))
     pages.append(_versions_page(con, params, nav, colours))
     pages.append(_quality_page(con, params, nav, colours))
-    if has_comparisons:
-        pages.append(_comparisons_page(con, nav, colours))
+    pages.append(_comparisons_page(con, nav, colours))
     for page in pages:
         (out / page.name).write_text(page.html(), encoding="utf-8")
         summary.pages.append(page.name)
@@ -649,7 +646,7 @@ def _quality_page(con, params, nav, colours) -> Page:
     return page
 
 
-# -- comparisons (when the warehouse has the `comparisons` view) ---------------------------------------
+# -- comparisons (the runs with samples, from the view `comparisons`) ---------------------------------------
 def _comparisons_page(con, nav, colours) -> Page:
     """The pairs of runs with samples from the view `comparisons` (sql/site/comparisons.sql): a chart
     of the ratios with their intervals, and the table with the test."""

@@ -31,7 +31,7 @@ DEFAULT_DATA_GLOB = os.path.join("data", "*.toml")
 SCHEMA_VERSION = "2"  # 2: source_machines.has_models, models.has_frameworks
 # The oldest DuckDB that can open a warehouse we write: DuckDB 2.x writes its newest storage
 # format by default, which the 1.x command-line client, DBeaver's driver and an analyst's older
-# `duckdb` refuse ("can only read versions between 64 and 68"). tests/test_compat.py runs every
+# `duckdb` refuse ("can only read versions between 64 and 68"). tests/test_install.py runs every
 # view through the DuckDB 1.x CLI.
 STORAGE_COMPATIBILITY = "v1.1.0"
 

@@ -46,9 +46,7 @@ def con(tmp_path_factory):
 
     shutil.copy(SEED, folder / "benchmark.toml")
     files = [str(folder / "benchmark.toml")]
-    for i, extra in enumerate([CONVNET, *sorted(CONVNET.parent.glob("*.toml")), SAMPLES]):
-        if extra == CONVNET and i:
-            continue
+    for i, extra in enumerate([*sorted(CONVNET.parent.glob("*.toml")), SAMPLES]):  # data/*.toml, then samples
         shutil.copy(extra, folder / f"{i}-{extra.name}")
         files.append(str(folder / f"{i}-{extra.name}"))
     ingest(files, str(folder / "w.duckdb"))
