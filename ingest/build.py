@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from . import pipeline
-from .document import TOTAL_TOLERANCE_MS, FileResult, check_across, file_kind, source_id_for
+from .document import TOTAL_TOLERANCE_MS, FileResult, check_across, file_kind, run_id_of, source_id_for
 from .errors import Finding, InvalidInput, NotAWarehouse, WarehouseBusy, WarehouseWriteError
 
 if TYPE_CHECKING:
@@ -202,7 +202,7 @@ def _signals_held():
 
 # -- reading inputs ------------------------------------------------------------
 def check_files(paths: list[str], sink=None, split: bool = True,
-                on_progress=None) -> tuple[list[FileResult], list[Finding]]:
+                on_progress=None, fast: bool | None = None) -> tuple[list[FileResult], list[Finding]]:
     """Read and check every file; findings of all files, errors and warnings.
 
     With a sink, each file's rows are streamed into sink(table, columns) as they
@@ -228,13 +228,33 @@ def check_files(paths: list[str], sink=None, split: bool = True,
                                       "each file once"))
         else:
             before = sum(sizes[:len(results)])
-            r = pipeline.read(p, sink, split=split, on_progress=on_progress and (
+            r = pipeline.read(p, sink, split=split, fast=fast, on_progress=on_progress and (
                 lambda done, _size, before=before: on_progress((before + done) / total)))
         first.setdefault(real, p)
         results.append(r)
         findings += r.findings
+    if _repeated_fast_runs(results):
+        # the fast path keeps ids, not natural keys: the reference reader reads those files
+        # again, so that the errors name both places of each run given twice
+        for i, r in enumerate(results):
+            if r.fast_run_ids:
+                results[i] = pipeline.read(r.path, None, split=split, fast=False)
+        findings = [f for r in results for f in r.findings]
     findings += check_across([r for r in results if not r.errors and id(r) not in twice])
     return results, findings
+
+
+def _repeated_fast_runs(results: list[FileResult]) -> bool:
+    """Whether a run id read by the fast path is given twice (in any file)."""
+    if not any(r.fast_run_ids for r in results):
+        return False
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = [a for r in results for a in r.fast_run_ids]
+    ids.append(pa.array([run_id_of(natural) for r in results for natural, *_ in r.run_keys], pa.int64()))
+    every = pa.chunked_array(ids, pa.int64())
+    return pc.count_distinct(every).as_py() != len(every)
 
 
 # -- building ----------------------------------------------------------------
@@ -282,6 +302,9 @@ class Builder:
         """Insert one batch of columns into `table` (rows already stored are skipped:
         a machine, its devices and a framework may come from several files)."""
         if self.failed:
+            return
+        if not isinstance(data, dict):  # an Arrow table from the fast path: one INSERT, now
+            self._insert_arrow(table, data)
             return
         id_column = self.ID_COLUMNS.get(table)
         if id_column:
@@ -355,6 +378,22 @@ class Builder:
     def id_column(self, table: str) -> str:
         """The id column of a table with shared rows (machines, devices, frameworks)."""
         return self.ID_COLUMNS[table]
+
+    def _insert_arrow(self, table: str, data) -> None:
+        import duckdb
+
+        try:
+            con = self._connection()
+            con.register("_incoming", data)
+            con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming')
+            con.unregister("_incoming")
+        except duckdb.ConstraintException as e:
+            self.failed = True
+            self.constraint_error = e
+        except BaseException as e:
+            self.failed = True
+            self.discard()
+            raise _write_error(self.db, e) from None
 
     def _insert(self, table: str, data: dict[str, list]) -> None:
         """Big batches go in as an Arrow table; small ones as list parameters, which
@@ -464,7 +503,7 @@ def _write_error(db: str, e: BaseException) -> BaseException:
 
 
 def build(db: str, catalog: Catalog, file_list: list[str], spec: str, progress=None,
-          split: bool = True) -> list[Finding]:
+          split: bool = True, fast: bool | None = None) -> list[Finding]:
     """Check every file and build `db` from them; the findings (warnings only).
 
     Raises InvalidInput (nothing written) when any file has errors, and
@@ -474,7 +513,7 @@ def build(db: str, catalog: Catalog, file_list: list[str], spec: str, progress=N
         if progress and sum(os.path.getsize(p) for p in file_list if os.path.isfile(p)) < pipeline.PARALLEL_MIN_BYTES:
             progress = None  # a bar only for big inputs: small ones take a moment
         on_progress = progress and (lambda fraction: progress(int(fraction * 999), 1000, "reading and loading"))
-        results, findings = check_files(file_list, builder.sink, split, on_progress)
+        results, findings = check_files(file_list, builder.sink, split, on_progress, fast)
         stage("checked")
         if any(f.severity == "error" for f in findings):
             raise InvalidInput(findings)

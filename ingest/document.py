@@ -238,6 +238,8 @@ class FileResult:
     machines: dict[str, dict] = field(default_factory=dict)  # key -> definition
     machine_lines: dict[str, int] = field(default_factory=dict)
     run_keys: list[tuple[tuple, int, int, str]] = field(default_factory=list)  # key, line, col, path
+    # the ids of the runs read by the fast path (ingest.vector), which keeps no natural keys: Arrow arrays
+    fast_run_ids: list = field(default_factory=list)
     root_extra: dict = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # rows per table, when rows were streamed
     sections: list[dict] = field(default_factory=list)  # machine sections, when read split
@@ -541,6 +543,14 @@ class _Reader(_Checks):
         return row
 
     def model(self, key, machine_id, i, m, device_bytes) -> None:
+        path, mkey, model_id = self.model_row(key, machine_id, i, m, has_frameworks="frameworks" in m)
+        frameworks = self.tables(m.get("frameworks"), path + ("frameworks",), f"{key}.models.frameworks")
+        for j, f in enumerate(frameworks):
+            if not (FAST and self.run_fast(path + ("frameworks", j), machine_id, mkey, model_id, f, device_bytes)):
+                self.run(path + ("frameworks", j), machine_id, mkey, model_id, f, device_bytes)
+
+    def model_row(self, key, machine_id, i, m, has_frameworks: bool) -> tuple[tuple, str, int]:
+        """Check a model's own keys and make its row: (its path, its model key, its model_id)."""
         path = (key, "models", i)
         name = self.text_value(m, "name", path, required=True, expected='a string such as "Alexnet"')
         mkey = model_key(name) if name else f"#{i}"
@@ -554,17 +564,14 @@ class _Reader(_Checks):
         extra = self.unknown(m, MODEL_KEYS, path, "a model")
         self.rows["models"].append(dict(
             model_id=model_id, machine_id=machine_id, source_id=self.source_id, position=i,
-            name=name, model_key=mkey, has_frameworks="frameworks" in m,
+            name=name, model_key=mkey, has_frameworks=has_frameworks,
             type=self.text_value(m, "type", path, expected='a string such as "model"'),
             details=self.text_value(m, "details", path, expected="a string (a link or a description)"),
             batch_size=batch, batch_size_text=batch_text, input_shape=input_shape,
             label=self.text_value(m, "label", path, expected="a string (the model's name as published)"),
             date=self.date_value(m, "date", path),
             line=self.line(path), extra=_extra_json(extra)))
-        frameworks = self.tables(m.get("frameworks"), path + ("frameworks",), f"{key}.models.frameworks")
-        for j, f in enumerate(frameworks):
-            if not (FAST and self.run_fast(path + ("frameworks", j), machine_id, mkey, model_id, f, device_bytes)):
-                self.run(path + ("frameworks", j), machine_id, mkey, model_id, f, device_bytes)
+        return path, mkey, model_id
 
     def run(self, path, machine_id, mkey, model_id, f, device_bytes) -> None:
         name = self.text_value(f, "name", path, required=True, expected='a string such as "Torch"')
@@ -715,6 +722,41 @@ class _Reader(_Checks):
             measurements.append((run_id, metric, k, v, unit, written))
         for metric, points in samples:
             self.rows["samples"].extend((run_id, metric, i, v, w) for i, (v, w) in enumerate(points, 1))
+
+
+class SkeletonReader(_Reader):
+    """The machines, hosts, devices and models of a text whose framework entries are read
+    elsewhere (ingest.vector reads them, vectorised): every check and row of _Reader for
+    those levels, and for each model, in the order written, what its runs need.
+
+    `has_frameworks[k]` says whether the k-th model of the text has framework entries (they
+    are blanked out of the text this reader parses)."""
+
+    def __init__(self, result: FileResult, text: str, line_offset: int, has_frameworks: list[bool]):
+        super().__init__(result, text, line_offset)
+        self.has_frameworks = has_frameworks
+        # per model, in the order written: (machine key, position, model_id, model key,
+        # the machine's device memory in bytes, how many findings were made before its runs')
+        self.models: list[tuple[str, int, int, str, int, int]] = []
+
+    def model(self, key, machine_id, i, m, device_bytes) -> None:
+        k = len(self.models)
+        has = self.has_frameworks[k] if k < len(self.has_frameworks) else False
+        _, mkey, model_id = self.model_row(key, machine_id, i, m, has_frameworks=has)
+        self.models.append((key, i, model_id, mkey, device_bytes, len(self.r.findings)))
+
+
+def read_skeleton(text: str, result: FileResult, line_offset: int,
+                  has_frameworks: list[bool]) -> SkeletonReader | None:
+    """Parse `text` (framework entries blanked out) with tomli and read it with a
+    SkeletonReader; None when it does not parse (the caller falls back to read_text)."""
+    try:
+        doc = tomli.loads(text)
+    except (tomli.TOMLDecodeError, RecursionError):
+        return None
+    reader = SkeletonReader(result, text, line_offset, has_frameworks)
+    reader.read(doc, source_id_for(result.path))
+    return reader
 
 
 def _decode(data: bytes, result: FileResult) -> str | None:

@@ -32,6 +32,9 @@ from .locate import _KEY, split_key
 
 PARALLEL_MIN_BYTES = 1 << 20  # smaller files are read in one piece
 BATCH_BYTES = 1 << 19  # text per batch sent to a worker
+# text per batch of the fast path: its cost per batch is higher (a few Arrow calls, one insert per
+# table), its memory per byte lower
+FAST_BATCH_BYTES = 1 << 22
 TOP_HEADER = re.compile(rf"^[ \t]*\[[ \t]*({_KEY})[ \t]*\][ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)
 _PREFIX_OK = re.compile(r"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z))*\Z")
 
@@ -112,10 +115,25 @@ def columns(rows: dict[str, list[dict]]) -> dict[str, dict[str, list]]:
 _TEXT: str | None = None  # the file being read, shared with forked workers
 
 
-def _read_batch(job: tuple[str, list[Section]]) -> tuple[FileResult, dict]:
-    path, sections = job
+def _read_batch(job: tuple[str, list[Section], bool]) -> tuple[FileResult, list[dict]]:
+    """Read some consecutive sections of _TEXT: their findings and facts, and their columns
+    in pieces, in the order of the sections (a piece of Arrow tables for each run of sections
+    the fast path read, a piece of lists for each the reference reader read)."""
+    path, sections, fast = job
     assert _TEXT is not None, "set by the parent before the workers fork"
     batch = FileResult(path=path, abs_path=os.path.abspath(path))
+    pieces: list[dict] = []
+    if fast:
+        _read_fast(path, sections, batch, pieces)
+    else:
+        pieces.append(_read_reference(path, sections, batch))
+    batch.sections = section_facts(_TEXT, sections)
+    return batch, pieces
+
+
+def _read_reference(path: str, sections: list[Section], batch: FileResult) -> dict:
+    """Read sections with tomli and the reference reader, one by one; their columns."""
+    assert _TEXT is not None
     rows: dict[str, list[dict]] = {t: [] for t in ROW_TABLES}
     for sec in sections:
         part = FileResult(path=path, abs_path=batch.abs_path)
@@ -129,25 +147,69 @@ def _read_batch(job: tuple[str, list[Section]]) -> tuple[FileResult, dict]:
         batch.run_keys += part.run_keys
         for t in ROW_TABLES:
             rows[t] += part.rows.get(t, ())
-    return batch, columns(rows)
+    return columns(rows)
 
 
-def read_sections(path: str, text: str, sections: list[Section]) -> tuple[FileResult, dict]:
-    """Read some sections of `text` in this process: their findings and columns."""
+def _read_fast(path: str, sections: list[Section], batch: FileResult, pieces: list[dict]) -> None:
+    """Read sections with the fast path (ingest.vector), and those it leaves with the reference reader."""
+    from . import vector
+
+    assert _TEXT is not None
+    try:
+        read = vector.read(path, _TEXT, sections)
+    except vector.NotFast as e:
+        i = 0
+        while i < len(sections):
+            j = i
+            while j < len(sections) and j not in e.sections:
+                j += 1
+            if j > i:  # a run of sections the fast path may read
+                _read_fast(path, sections[i:j], batch, pieces)
+            if j < len(sections):
+                pieces.append(_read_reference(path, [sections[j]], batch))
+            i = j + 1
+        return
+    batch.findings += read.result.findings
+    batch.machines.update(read.result.machines)
+    batch.machine_lines.update(read.result.machine_lines)
+    batch.fast_run_ids.append(read.run_ids)
+    pieces.append(read.tables)
+
+
+def read_sections(path: str, text: str, sections: list[Section], fast: bool = False) -> tuple[FileResult, dict]:
+    """Read some sections of `text` in this process: their findings and columns (the
+    reference reader's lists; with `fast`, Arrow tables where the fast path read them)."""
     global _TEXT
     _TEXT = text
     try:
-        return _read_batch((path, sections))
+        batch, pieces = _read_batch((path, sections, fast))
     finally:
         _TEXT = None
+    if len(pieces) == 1:
+        return batch, pieces[0]
+    joined: dict = {}
+    for piece in pieces:
+        for table, data in piece.items():
+            joined.setdefault(table, []).append(data)
+    return batch, {t: _concat(parts) for t, parts in joined.items()}
 
 
-def _batches(sections: list[Section]) -> list[list[Section]]:
+def _concat(parts: list) -> dict[str, list]:
+    """Pieces of one table (lists or Arrow tables) as one set of columns."""
+    out: dict[str, list] = {}
+    for data in parts:
+        cols = data.to_pydict() if not isinstance(data, dict) else data
+        for c, values in cols.items():
+            out.setdefault(c, []).extend(values)
+    return out
+
+
+def _batches(sections: list[Section], batch_bytes: int) -> list[list[Section]]:
     out, current, size = [], [], 0
     for sec in sections:
         current.append(sec)
         size += sec.end - sec.start
-        if size >= BATCH_BYTES:
+        if size >= batch_bytes:
             out.append(current)
             current, size = [], 0
     if current:
@@ -176,10 +238,13 @@ def workers_default() -> int:
 
 
 def read(path: str, sink=None, workers: int | None = None, split: bool = True,
-         on_progress=None) -> FileResult:
-    """Read and check one file; stream its rows, as columns, into sink(table, columns).
+         on_progress=None, fast: bool | None = None) -> FileResult:
+    """Read and check one file; stream its rows, as columns, into sink(table, columns)
+    (columns: a dict of lists, or an Arrow table from the fast path).
 
     on_progress(done_bytes, total_bytes) is called after each batch of a big file.
+    `fast` (default True): read the sections of a split file that the fast path can read
+    with it (ingest.vector); False reads every section with the reference reader.
 
     Never raises for bad input (see the findings); raises SplitUnsafe when a split
     read has to be redone in one piece (the caller must discard what it sank)."""
@@ -195,8 +260,8 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True,
         _sink(result, columns(result.rows), sink)
         result.rows = {}
         return result
-    result.sections = section_facts(text, sections)
-    jobs = [(path, b) for b in _batches(sections)]
+    fast = fast is not False
+    jobs = [(path, b, fast) for b in _batches(sections, FAST_BATCH_BYTES if fast else BATCH_BYTES)]
     workers = workers or workers_default()
     done = 0
     _TEXT = text
@@ -215,8 +280,8 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True,
                 batches = pool.map(_read_batch, jobs)
             else:
                 batches = map(_read_batch, jobs)
-            for job, (batch, cols) in zip(jobs, batches):
-                _merge(result, batch, cols, sink)
+            for job, (batch, pieces) in zip(jobs, batches):
+                _merge(result, batch, pieces, sink)
                 done += job[1][-1].end - job[1][0].start
                 if on_progress:
                     on_progress(done, len(text))
@@ -243,17 +308,20 @@ def _read_prefix(result: FileResult, prefix: str, sections: list[Section]) -> bo
     return True
 
 
-def _merge(result: FileResult, batch: FileResult, cols: dict, sink) -> None:
+def _merge(result: FileResult, batch: FileResult, pieces: list[dict], sink) -> None:
     result.findings += batch.findings
     result.machines.update(batch.machines)
     result.machine_lines.update(batch.machine_lines)
     result.run_keys += batch.run_keys
-    _sink(result, cols, sink)
+    result.fast_run_ids += batch.fast_run_ids
+    result.sections += batch.sections
+    for cols in pieces:
+        _sink(result, cols, sink)
 
 
 def _sink(result: FileResult, cols: dict, sink) -> None:
     for table, data in cols.items():
-        n = len(next(iter(data.values())))
+        n = len(next(iter(data.values()))) if isinstance(data, dict) else data.num_rows
         result.counts[table] = result.counts.get(table, 0) + n
     if sink is not None and not result.errors:
         for table, data in cols.items():
