@@ -115,12 +115,14 @@ def _drop_views(con) -> None:
         con.execute(f'DROP MACRO {"TABLE " if kind == "table_macro" else ""}IF EXISTS "{name}"')
 
 
-def create_views(con) -> None:
-    """(Re)create every view and macro of sql/views and sql/macros."""
-    _drop_views(con)
+def create_views(con, fresh: bool = False) -> None:
+    """(Re)create every view and macro of sql/views and sql/macros (`fresh`: a new database,
+    which has none to drop)."""
+    if not fresh:
+        _drop_views(con)
     # views first: DuckDB binds a table macro's query when the macro is created,
     # so a macro can read the views (speedup_vs reads `results`)
-    for view in sqlfiles.views():
+    for view in sqlfiles.creation_order():
         con.execute(f'CREATE VIEW "{view.name}" AS\n{view.body}')
     for macro in sqlfiles.macros():
         con.execute(macro.sql)

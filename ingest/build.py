@@ -56,7 +56,7 @@ class Catalog:
 
     schema_sql: str  # CREATE TABLE statements (sql/schema)
     version: str  # recorded as warehouse_meta.schema_version
-    create_views: Callable  # create_views(con): (re)create every view and macro
+    create_views: Callable  # create_views(con, fresh): (re)create every view and macro; fresh: there are none
     connect_config: dict = field(default_factory=dict)  # settings for a new database file
 
 
@@ -201,8 +201,8 @@ def _signals_held():
 
 
 # -- reading inputs ------------------------------------------------------------
-def check_files(paths: list[str], sink=None, split: bool = True,
-                on_progress=None, fast: bool | None = None) -> tuple[list[FileResult], list[Finding]]:
+def check_files(paths: list[str], sink=None, split: bool = True, on_progress=None, fast: bool | None = None,
+                started: pipeline.Reading | None = None) -> tuple[list[FileResult], list[Finding]]:
     """Read and check every file; findings of all files, errors and warnings.
 
     With a sink, each file's rows are streamed into sink(table, columns) as they
@@ -228,7 +228,9 @@ def check_files(paths: list[str], sink=None, split: bool = True,
                                       "each file once"))
         else:
             before = sum(sizes[:len(results)])
-            r = pipeline.read(p, sink, split=split, fast=fast, on_progress=on_progress and (
+            ahead = started if started is not None and started.path == p else None
+            started = None if ahead is not None else started
+            r = pipeline.read(p, sink, split=split, fast=fast, started=ahead, on_progress=on_progress and (
                 lambda done, _size, before=before: on_progress((before + done) / total)))
         first.setdefault(real, p)
         results.append(r)
@@ -285,6 +287,7 @@ class Builder:
         self.pending: dict[str, dict[str, list]] = {}  # rows sink() holds back, by table
         self.flush_rows = 1 if copy_from else FLUSH_ROWS  # an incremental update queries as it goes
         self.con: duckdb.DuckDBPyConnection | None = None
+        self.views_made = False  # a new warehouse gets its views first; a copy's are made again at the end
         try:
             if copy_from:  # an incremental update starts from a copy of the current warehouse
                 shutil.copyfile(copy_from, self.tmp)
@@ -293,6 +296,9 @@ class Builder:
                 # one DuckDB thread: the cores are busy parsing in the worker processes
                 self.con = duckdb.connect(self.tmp, config={"threads": 1, **catalog.connect_config})
                 self.con.execute(catalog.schema_sql)
+                # the views now, while the worker processes parse: they read only the catalog
+                catalog.create_views(self.con, fresh=True)
+                self.views_made = True
             stage("schema")
         except BaseException as e:
             self.discard()
@@ -460,7 +466,8 @@ class Builder:
         try:
             stage("loaded")
             con = self._connection()
-            self.catalog.create_views(con)
+            if not self.views_made:
+                self.catalog.create_views(con, fresh=False)
             stage("views")
             con.execute("CHECKPOINT")
             con.close()
@@ -508,22 +515,47 @@ def build(db: str, catalog: Catalog, file_list: list[str], spec: str, progress=N
 
     Raises InvalidInput (nothing written) when any file has errors, and
     pipeline.SplitUnsafe when a file cannot be read section by section."""
-    builder = Builder(db, catalog)
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()  # rows are many small objects without cycles: collecting them is a tenth of an ingest
+    started = None
     try:
-        if progress and sum(os.path.getsize(p) for p in file_list if os.path.isfile(p)) < pipeline.PARALLEL_MIN_BYTES:
-            progress = None  # a bar only for big inputs: small ones take a moment
-        on_progress = progress and (lambda fraction: progress(int(fraction * 999), 1000, "reading and loading"))
-        results, findings = check_files(file_list, builder.sink, split, on_progress, fast)
-        stage("checked")
-        if any(f.severity == "error" for f in findings):
-            raise InvalidInput(findings)
-        builder.finish(results, findings, spec)
-        if progress:
-            progress(1, 1, "done")
-    except BaseException:
-        builder.discard()
-        raise
+        # the first big file is loaded, split and handed to the worker processes first: they
+        # fork before this process imports duckdb, and parse while it creates the warehouse
+        first = next((p for p in file_list if _size(p) >= pipeline.PARALLEL_MIN_BYTES), None)
+        if first is not None and file_list.count(first) == 1:
+            started = pipeline.start(first, split=split, fast=fast)
+        builder = Builder(db, catalog)
+        try:
+            if progress and sum(map(_size, file_list)) < pipeline.PARALLEL_MIN_BYTES:
+                progress = None  # a bar only for big inputs: small ones take a moment
+            on_progress = progress and (lambda fraction: progress(int(fraction * 999), 1000, "reading and loading"))
+            results, findings = check_files(file_list, builder.sink, split, on_progress, fast, started)
+            stage("checked")
+            if any(f.severity == "error" for f in findings):
+                raise InvalidInput(findings)
+            builder.finish(results, findings, spec)
+            if progress:
+                progress(1, 1, "done")
+        except BaseException:
+            builder.discard()
+            raise
+    finally:
+        if started is not None:
+            started.close()
+        if collecting:
+            gc.enable()
     return findings
+
+
+def _size(path: str) -> int:
+    """The size of a regular file; 0 for anything else (which is read, and reported, later)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return 0
+    return st.st_size if stat.S_ISREG(st.st_mode) else 0
 
 
 def _remove(path: str) -> None:

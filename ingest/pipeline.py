@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import re
 import signal
@@ -36,6 +37,7 @@ BATCH_BYTES = 1 << 19  # text per batch sent to a worker
 # table), its memory per byte lower
 FAST_BATCH_BYTES = 1 << 22
 TOP_HEADER = re.compile(rf"^[ \t]*\[[ \t]*({_KEY})[ \t]*\][ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)
+_CANDIDATE = re.compile(r"\n[ \t]*\[(?!\[)")
 _PREFIX_OK = re.compile(r"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z))*\Z")
 
 
@@ -51,12 +53,21 @@ class Section:
     line_offset: int  # lines before the section's first line
 
 
+def _top_headers(text: str):
+    """TOP_HEADER's matches, found fast: only a line that starts with `[` (after blanks), not `[[`,
+    can be one (a regex that starts with a line break lets re skip to the next one)."""
+    for start in itertools.chain((0,), (m.start() + 1 for m in _CANDIDATE.finditer(text))):
+        m = TOP_HEADER.match(text, start)
+        if m:
+            yield m
+
+
 def split_sections(text: str, prefix: bool = False) -> list[Section] | None:
     """The machine sections of `text`, or None when it cannot be split safely.
 
     Text before the first section must be comments, or with `prefix`, anything
     (the caller reads it on its own and checks it holds top-level values only)."""
-    found = list(TOP_HEADER.finditer(text))
+    found = list(_top_headers(text))
     if not found or not (prefix or _PREFIX_OK.match(text, 0, found[0].start())):
         return None
     keys = [split_key(m.group(1))[0] for m in found]
@@ -222,6 +233,9 @@ def _quiet_worker(parent: int) -> None:
     parent stops the workers), dies with its parent (a killed ingest leaves no worker
     waiting for work), and prints no traceback of its own: its real errors travel to
     the parent with its result."""
+    import gc
+
+    gc.disable()  # a worker lives for one read, and its data has no cycles to collect
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     sys.stderr = open(os.devnull, "w")
@@ -237,59 +251,95 @@ def workers_default() -> int:
     return max(1, min(os.cpu_count() or 1, int(os.environ.get("DLBENCH_WORKERS", "0")) or 8))
 
 
+class Reading:
+    """A file being read: loaded, split and handed to worker processes by start(), its
+    batches consumed by read(). close() stops the workers (read() does, when done)."""
+
+    def __init__(self, path: str, result: FileResult, text: str | None, sections: list[Section] | None,
+                 jobs: list, pool=None, batches=None):
+        self.path, self.result, self.text, self.sections = path, result, text, sections
+        self.jobs, self.pool, self.batches = jobs, pool, batches
+
+    def close(self) -> None:
+        global _TEXT
+        if self.pool is not None:
+            # drop the batches not started, wait for the others
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        _TEXT = None
+
+
+def start(path: str, workers: int | None = None, split: bool = True, fast: bool | None = None) -> Reading:
+    """Load `path` and, for a big file, split it and start reading its batches in worker
+    processes (forked now: a caller that starts a read before it imports duckdb lets the
+    workers parse while it creates the warehouse). See read()."""
+    global _TEXT
+    result, text = load_file(path)
+    if text is None:
+        return Reading(path, result, None, None, [])
+    sections = split_sections(text, prefix=True) if split and len(text) >= PARALLEL_MIN_BYTES else None
+    if sections is not None and not _read_prefix(result, text[:sections[0].start], sections):
+        sections = None
+    if sections is None:
+        return Reading(path, result, text, None, [])
+    fast = fast is not False
+    jobs = [(path, b, fast) for b in _batches(sections, FAST_BATCH_BYTES if fast else BATCH_BYTES)]
+    workers = workers or workers_default()
+    _TEXT = text
+    if workers > 1 and len(jobs) > 1:
+        # an executor, not multiprocessing.Pool: a Pool whose workers were killed (SIGTERM to the
+        # process group) can hang its own shutdown; an executor notices dead workers
+        import gc
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        if fast:
+            from . import vector  # noqa: F401  (pyarrow: imported once, here, rather than by each worker)
+        gc.freeze()  # the objects so far stay out of the workers' collections (and their pages shared)
+        pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_quiet_worker, initargs=(os.getpid(),))
+        try:
+            return Reading(path, result, text, sections, jobs, pool, pool.map(_read_batch, jobs))
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            _TEXT = None
+            raise
+    return Reading(path, result, text, sections, jobs, None, map(_read_batch, jobs))
+
+
 def read(path: str, sink=None, workers: int | None = None, split: bool = True,
-         on_progress=None, fast: bool | None = None) -> FileResult:
+         on_progress=None, fast: bool | None = None, started: Reading | None = None) -> FileResult:
     """Read and check one file; stream its rows, as columns, into sink(table, columns)
     (columns: a dict of lists, or an Arrow table from the fast path).
 
     on_progress(done_bytes, total_bytes) is called after each batch of a big file.
     `fast` (default True): read the sections of a split file that the fast path can read
     with it (ingest.vector); False reads every section with the reference reader.
+    `started`: what start() began for this file (else read() starts it).
 
     Never raises for bad input (see the findings); raises SplitUnsafe when a split
     read has to be redone in one piece (the caller must discard what it sank)."""
-    global _TEXT
-    result, text = load_file(path)
-    if text is None:
-        return result
-    sections = split_sections(text, prefix=True) if split and len(text) >= PARALLEL_MIN_BYTES else None
-    if sections is not None and not _read_prefix(result, text[:sections[0].start], sections):
-        sections = None
-    if sections is None:
-        read_text(text, result)
-        _sink(result, columns(result.rows), sink)
-        result.rows = {}
-        return result
-    fast = fast is not False
-    jobs = [(path, b, fast) for b in _batches(sections, FAST_BATCH_BYTES if fast else BATCH_BYTES)]
-    workers = workers or workers_default()
-    done = 0
-    _TEXT = text
+    reading = started or start(path, workers, split, fast)
+    result, text = reading.result, reading.text
     try:
-        with contextlib.ExitStack() as stack:
-            if workers > 1 and len(jobs) > 1:
-                # an executor, not multiprocessing.Pool: a Pool whose workers were killed (SIGTERM to the
-                # process group) can hang its own shutdown; an executor notices dead workers
-                import multiprocessing
-                from concurrent.futures import ProcessPoolExecutor
-
-                pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork"),
-                                           initializer=_quiet_worker, initargs=(os.getpid(),))
-                # on the way out, even by an exception: drop the batches not started, wait for the others
-                stack.callback(pool.shutdown, wait=True, cancel_futures=True)
-                batches = pool.map(_read_batch, jobs)
-            else:
-                batches = map(_read_batch, jobs)
-            for job, (batch, pieces) in zip(jobs, batches):
-                _merge(result, batch, pieces, sink)
-                done += job[1][-1].end - job[1][0].start
-                if on_progress:
-                    on_progress(done, len(text))
+        if text is None:
+            return result
+        if reading.sections is None:
+            read_text(text, result)
+            _sink(result, columns(result.rows), sink)
+            result.rows = {}
+            return result
+        done = 0
+        for job, (batch, pieces) in zip(reading.jobs, reading.batches):
+            _merge(result, batch, pieces, sink)
+            done += job[1][-1].end - job[1][0].start
+            if on_progress:
+                on_progress(done, len(text))
     except BrokenExecutor:
         raise WarehouseWriteError(f"cannot build the warehouse: a worker process reading {path} died; "
                                   "the previous warehouse is unchanged") from None
     finally:
-        _TEXT = None
+        reading.close()
     return result
 
 

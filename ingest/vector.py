@@ -47,7 +47,6 @@ from .document import (
     MAX_TEXT,
     TOTAL_TOLERANCE_MS,
     FileResult,
-    format_path,
     libraries_label,
     read_skeleton,
     source_id_for,
@@ -125,6 +124,16 @@ def _at_last(where: pa.Array, mask: pa.Array) -> pa.Array:
                                            pa.scalar(None, pa.int64())))
 
 
+def _plain(strings: pa.Array) -> pa.Array:
+    """Where a string is what document._plain_text accepts: at most MAX_TEXT characters, not
+    only blanks (str.isspace; the strings here hold no control characters)."""
+    ascii_ = pc.equal(pc.binary_length(strings), pc.utf8_length(strings))
+    blank = pc.equal(pc.ascii_trim(strings, characters=" \t"), "")
+    if not pc.all(ascii_).as_py():  # blanks outside ASCII: the full set of str.isspace()
+        blank = pc.if_else(ascii_, blank, pc.invert(pc.match_substring_regex(strings, NOT_BLANK)))
+    return pc.and_(pc.less_equal(pc.utf8_length(strings), MAX_TEXT), pc.invert(blank))
+
+
 def _check(wrong: pa.Array, section: pa.Array) -> None:
     """Raise NotFast with the sections where `wrong` is true (or null)."""
     wrong = pc.fill_null(wrong, True)
@@ -150,13 +159,14 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
 
     # 1. every line in the strict grammar
     _check(pc.invert(pc.match_substring_regex(lines, LINE)), section)
-    is_header = pc.match_substring_regex(lines, r"^[ \t]*\[")
-    is_key = pc.match_substring_regex(lines, r"^[ \t]*[A-Za-z0-9_-]")
+    stripped = pc.ascii_ltrim(lines, characters=" \t")
+    is_header = pc.starts_with(stripped, "[")
+    is_key = pc.invert(pc.or_(is_header, pc.or_(pc.equal(stripped, ""), pc.starts_with(stripped, "#"))))
 
     # 2. headers: their kind and machine, what they follow
     header = lines.filter(is_header)
     h_section = section.filter(is_header)
-    h_stripped = pc.utf8_ltrim(header, characters=" \t")
+    h_stripped = stripped.filter(is_header)
     h_col = pc.add(pc.subtract(pc.utf8_length(header), pc.utf8_length(h_stripped)), 1)
     h_line = lineno.filter(is_header)
     forms = pa.array([form.format(s.key) for s in sections for form in HEADERS])
@@ -174,9 +184,9 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
     in_fw = pc.greater_equal(region, FW)
 
     # 3. machines, hosts, devices and models: the reference reader, on the text without the entries
-    frameworks_key = pc.and_(pc.and_(is_key, pc.equal(region, MODEL)),
-                             pc.match_substring_regex(lines, r"^[ \t]*frameworks[ \t]*="))
-    _check(frameworks_key, section)  # `frameworks = ...` beside [[...frameworks]] tables: tomli's to judge
+    model_key = pc.and_(is_key, pc.equal(region, MODEL))
+    frameworks_key = pc.match_substring_regex(stripped.filter(model_key), r"^frameworks[ \t]*=")
+    _check(frameworks_key, section.filter(model_key))  # `frameworks = ...` beside [[...frameworks]]: tomli's to judge
     kept = pc.if_else(in_fw, "", lines)
     skeleton_text = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, n], pa.int32()), kept), "\n")[0].as_py()
     fw_header, model_header, lib_header = pc.equal(kind, FW), pc.equal(kind, MODEL), pc.equal(kind, LIB)
@@ -199,9 +209,9 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
     # 4. the key lines of the framework entries and libraries: known keys, each once, of the right type
     fw_lines = pc.and_(is_key, in_fw)
     v_section = section.filter(fw_lines)
-    split = pc.split_pattern(lines.filter(fw_lines), " = ", max_splits=1)
+    split = pc.split_pattern(stripped.filter(fw_lines), " = ", max_splits=1)
     _check(pc.not_equal(pc.list_value_length(split), 2), v_section)
-    v_key = pc.utf8_ltrim(pc.list_element(split, 0), characters=" \t")
+    v_key = pc.list_element(split, 0)
     v_text = pc.list_element(split, 1)
     is_str = pc.starts_with(v_text, '"')
     v_string = pc.utf8_slice_codeunits(v_text, 1, -1)
@@ -210,13 +220,11 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
     known = pc.if_else(is_fw_value, pc.is_in(v_key, pa.array(FW_KEYS)), pc.is_in(v_key, pa.array(LIB_KEYS)))
     wrong = pc.or_(pc.invert(known), pc.invert(pc.match_substring_regex(v_text, VALUE)))
     wrong = pc.or_(wrong, pc.not_equal(is_str, pc.is_in(v_key, pa.array(STRING_KEYS))))
-    plain = pc.and_(pc.less_equal(pc.utf8_length(v_string), MAX_TEXT), pc.match_substring_regex(v_string, NOT_BLANK))
-    wrong = pc.or_(wrong, pc.and_(pc.and_(is_str, pc.not_equal(v_key, "memory")), pc.invert(plain)))
+    wrong = pc.or_(wrong, pc.and_(pc.and_(is_str, pc.not_equal(v_key, "memory")), pc.invert(_plain(v_string))))
     _check(wrong, v_section)
     v_header = _ranks(is_header).filter(fw_lines)  # the header of the table each value is in
     v_line = lineno.filter(fw_lines)
-    v_col = pc.add(pc.subtract(pc.utf8_length(lines.filter(fw_lines)), pc.utf8_length(
-        pc.utf8_ltrim(lines.filter(fw_lines), characters=" \t"))), 1)
+    v_col = pc.add(pc.subtract(pc.utf8_length(lines.filter(fw_lines)), pc.utf8_length(stripped.filter(fw_lines))), 1)
     fw_rank = _ranks(fw_header)  # per header: the entry it is or is in
     lib_rank = _ranks(lib_header)
     v_entry = pc.if_else(is_fw_value, fw_rank.take(v_header), lib_rank.take(v_header))
@@ -329,18 +337,18 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
             get(memory_col), get(total_line), get(total_col), get(memory_text), get(device_bytes),
             get(values["forward"]), get(values["backward"]), get(values["total"]), get(fw_position)):
         key = models[m][0]
-        at = (key, "models", models[m][1], "frameworks", pos)
+        at = f"{key}.models[{models[m][1]}].frameworks[{pos}]"  # format_path of a bare key's entry
         out = per_model.setdefault(m, [])
         if miss:
-            out.append(Finding("warning", file, line, col, format_path(at),
+            out.append(Finding("warning", file, line, col, at,
                                "no 'memory' given; memory comparisons will leave this run out",
                                'memory = "<size>" such as "1750MB"', machine_key=key))
         elif hi:
-            out.append(Finding("warning", file, mline, mcol, format_path(at + ("memory",)),
+            out.append(Finding("warning", file, mline, mcol, at + ".memory",
                                f"memory {mtext} is above the machine's total device memory ({dbytes / 1e6:g}MB)",
                                "at most the devices' memory", machine_key=key))
         if bad_total:
-            out.append(Finding("warning", file, tline, tcol, format_path(at + ("total",)),
+            out.append(Finding("warning", file, tline, tcol, at + ".total",
                                f"reported total {tot:g} ms differs from forward + backward = {fwd + bwd:g} ms by "
                                f"more than {TOTAL_TOLERANCE_MS:g} ms",
                                f"forward + backward within {TOTAL_TOLERANCE_MS:g} ms", machine_key=key))
