@@ -317,6 +317,7 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
     order.append(pc.add(pc.multiply(pc.indices_nonzero(sel), 4), 3))
     # in the reference's order: by run, then forward, backward, total, memory
     tables["measurements"] = pa.concat_tables(parts).take(pc.sort_indices(pa.chunked_array(order)))
+    tables = {t: data for t, data in tables.items() if data.num_rows}  # as pipeline.columns: no empty tables
     tables.update(_skeleton_tables(skeleton, frameworks))
 
     # 6. the warnings of the entries, placed among the reader's where the reference walk makes them
