@@ -157,13 +157,12 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
         pa.array(starts[1:] + [n], pa.int32()), pa.array(range(len(sections)), pa.int64())))
     lineno = pc.add(_count(n), line0)  # the file's line numbers
 
-    # 1. every line in the strict grammar
-    _check(pc.invert(pc.match_substring_regex(lines, LINE)), section)
+    # 1. what each line is
     stripped = pc.ascii_ltrim(lines, characters=" \t")
     is_header = pc.starts_with(stripped, "[")
     is_key = pc.invert(pc.or_(is_header, pc.or_(pc.equal(stripped, ""), pc.starts_with(stripped, "#"))))
 
-    # 2. headers: their kind and machine, what they follow
+    # 2. headers: their kind and machine, what they follow (each matched whole against its section's forms)
     header = lines.filter(is_header)
     h_section = section.filter(is_header)
     h_stripped = stripped.filter(is_header)
@@ -182,6 +181,9 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
     _check(wrong, h_section)
     region = kind.take(_ranks(is_header))  # the kind of table each line is in
     in_fw = pc.greater_equal(region, FW)
+    # every other line in the strict grammar (the key lines of the entries are held to a stricter one below)
+    rest = pc.invert(pc.or_(is_header, pc.and_(is_key, in_fw)))
+    _check(pc.invert(pc.match_substring_regex(lines.filter(rest), LINE)), section.filter(rest))
 
     # 3. machines, hosts, devices and models: the reference reader, on the text without the entries
     model_key = pc.and_(is_key, pc.equal(region, MODEL))
@@ -286,8 +288,8 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
     prefixes = pa.array([f"run\x1f{m[0]}\x1f{m[3]}\x1f" for m in models], pa.string()).take(fw_model)
     keys = pc.binary_join_element_wise(prefixes, pa.array(suffixes, pa.string()).take(stack.indices), "")
     blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-    run_id = pa.array([from_bytes(blake2b(k.encode(), digest_size=8).digest(), "big") >> 12
-                       for k in keys.to_pylist()], pa.int64())
+    run_id = pa.array([from_bytes(blake2b(k, digest_size=8).digest(), "big") >> 12
+                       for k in keys.cast(pa.binary()).to_pylist()], pa.int64())
     machine_ids = pa.array([stable_id("machine", m[0]) for m in models], pa.int64())
     model_ids = pa.array([m[2] for m in models], pa.int64())
     has_libraries = pc.greater(pc.subtract(pa.concat_arrays([lib_start.slice(1), pa.array([n_lib], pa.int64())]),
