@@ -266,6 +266,9 @@ class Reading:
             # drop the batches not started, wait for the others
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+            import gc
+
+            gc.unfreeze()  # what start() froze for the fork is collectable again
         _TEXT = None
 
 
