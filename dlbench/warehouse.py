@@ -84,9 +84,14 @@ def file_stats(paths: list[str]) -> dict[str, tuple | None]:
             out[os.path.abspath(p)] = None
             continue
         recent = max(st.st_mtime_ns, st.st_ctime_ns) > now - int(UNSURE_WITHIN_S * 1e9)
-        out[os.path.abspath(p)] = None if recent or not stat.S_ISREG(st.st_mode) else (
-            st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        out[os.path.abspath(p)] = None if recent or not stat.S_ISREG(st.st_mode) else _stat_key(st)
     return out
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What `sources` records of a file's stat: size, mtime_ns, ctime_ns, and the inode as a
+    signed 64-bit number (BIGINT; an inode can use all 64 bits, overlayfs's xino does)."""
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino - (1 << 64) if st.st_ino >= 1 << 63 else st.st_ino
 
 
 def _finish(con, stats: dict[str, tuple | None]) -> None:
@@ -100,7 +105,7 @@ def _finish(con, stats: dict[str, tuple | None]) -> None:
                                       inode = CASE WHEN s.size = sources.size_bytes THEN s.inode END
                    FROM (SELECT unnest(?::VARCHAR[]) AS abs_path, unnest(?::BIGINT[]) AS size,
                                 unnest(?::BIGINT[]) AS mtime_ns, unnest(?::BIGINT[]) AS ctime_ns,
-                                unnest(?::UBIGINT[]) AS inode) s
+                                unnest(?::BIGINT[]) AS inode) s
                    WHERE sources.abs_path = s.abs_path""",
                 [[p for p, _ in known]] + [[st[i] if st else None for _, st in known] for i in range(4)])
 
@@ -346,7 +351,7 @@ def _same_file(abs_path: str, recorded: tuple) -> bool:
         st = os.stat(abs_path)
     except OSError:
         return False
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == tuple(recorded)
+    return _stat_key(st) == tuple(recorded)
 
 
 def stale_reason(db: str, stored=None) -> str | None:

@@ -209,3 +209,15 @@ def test_a_foreign_file_is_still_refused(project):
     result = cli("query", "select 1", "--db", "pipe.duckdb")
     assert result.exit_code == 1
     assert result.stderr == "Error: pipe.duckdb is a FIFO (named pipe), not a dlbench warehouse; nothing was changed\n"
+
+
+def test_an_inode_above_two_to_the_63_is_recorded_as_a_signed_number():
+    """An inode can use all 64 bits (overlayfs's xino does); `sources.inode` is a BIGINT."""
+    from types import SimpleNamespace
+
+    from dlbench.warehouse import _stat_key
+
+    st = SimpleNamespace(st_size=10, st_mtime_ns=20, st_ctime_ns=30, st_ino=(1 << 64) - 5)
+    assert _stat_key(st) == (10, 20, 30, -5)
+    st.st_ino = (1 << 63) - 1
+    assert _stat_key(st)[3] == (1 << 63) - 1

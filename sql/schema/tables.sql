@@ -27,7 +27,7 @@ CREATE TABLE sources (
     -- file was written less than 2 s before it was read): refresh then always compares its sha256
     mtime_ns      BIGINT,
     ctime_ns      BIGINT,
-    inode         UBIGINT
+    inode         BIGINT                 -- as a signed 64-bit number (Spark reads no unsigned one)
 );
 
 -- One row per machine key ([nvidia-titan-x]); a machine defined the same way in
