@@ -91,7 +91,8 @@ def file_stats(paths: list[str]) -> dict[str, tuple | None]:
 def _stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
     """What `sources` records of a file's stat: size, mtime_ns, ctime_ns, and the inode as a
     signed 64-bit number (BIGINT; an inode can use all 64 bits, overlayfs's xino does)."""
-    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino - (1 << 64) if st.st_ino >= 1 << 63 else st.st_ino
+    inode = st.st_ino - (1 << 64) if st.st_ino >= 1 << 63 else st.st_ino
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, inode
 
 
 def _finish(con, stats: dict[str, tuple | None]) -> None:
@@ -99,7 +100,7 @@ def _finish(con, stats: dict[str, tuple | None]) -> None:
     (NULL when unsure, or when its size is not the size that was read)."""
     create_views(con)
     paths = [p for (p,) in con.execute("SELECT abs_path FROM sources").fetchall()]
-    known = [(p, st) for p, st in ((p, stats.get(p)) for p in paths)]
+    known = [(p, stats.get(p)) for p in paths]
     con.execute("""UPDATE sources SET mtime_ns = CASE WHEN s.size = sources.size_bytes THEN s.mtime_ns END,
                                       ctime_ns = CASE WHEN s.size = sources.size_bytes THEN s.ctime_ns END,
                                       inode = CASE WHEN s.size = sources.size_bytes THEN s.inode END
