@@ -9,6 +9,7 @@ inside the commands.
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import json
 import os
@@ -165,15 +166,26 @@ def _rebuilt(summary) -> None:
          f"({summary.counts['runs']} runs): {summary.reason or 'its sources changed'}")
 
 
-def _reading(db: str, no_refresh: bool, read):
-    """read() on a fresh warehouse; a warehouse DuckDB finds damaged while reading is
-    rebuilt from its sources and read again (with --no-refresh: exit 1, unchanged)."""
+def _reading(db: str, no_refresh: bool, read, config: dict | None = None):
+    """read(con) on a read-only connection (DuckDB's `config`) to a fresh warehouse: the
+    connection that checked it is up to date, so that a warehouse is opened once. A warehouse
+    DuckDB finds damaged while reading is rebuilt from its sources and read again (with
+    --no-refresh: exit 1, unchanged)."""
     from .errors import WarehouseDamaged
-    from .warehouse import is_damage, rebuild_damaged
+    from .warehouse import connect, is_damage, open_fresh, rebuild_damaged
 
-    _fresh(db, no_refresh)
+    def attempt(refresh: bool):
+        if refresh:
+            con, summary = open_fresh(db, config, progress=_progress())
+            if summary is not None:
+                _rebuilt(summary)
+        else:
+            con = connect(db, config)
+        with contextlib.closing(con):
+            return read(con)
+
     try:
-        return read()
+        return attempt(not no_refresh)
     except Exception as e:
         damaged = isinstance(e, WarehouseDamaged) or (
             type(e).__module__.split(".")[0] in ("duckdb", "_duckdb") and is_damage(e))
@@ -182,7 +194,7 @@ def _reading(db: str, no_refresh: bool, read):
         if no_refresh:
             raise WarehouseDamaged(db, getattr(e, "detail", str(e))) from None
         _rebuilt(rebuild_damaged(db, getattr(e, "detail", str(e).strip().splitlines()[0]), progress=_progress()))
-    return read()
+    return attempt(False)
 
 
 def _out_format(fmt: Optional[str]) -> str:
@@ -275,7 +287,6 @@ def query(
     Ctrl-C stops a running query (exit 130); so does the time limit (exit 1)."""
     from . import query as q
     from .output import render
-    from .warehouse import connect
 
     if (sql is None) == (file is None):
         raise typer.BadParameter("give the SQL as an argument or with --file, not both", param_hint="SQL")
@@ -283,10 +294,7 @@ def query(
     text = sql if sql is not None else q.read_sql_file(str(file))
     timeout = q.timeout_default() if timeout is None else timeout
     with q.limits(memory_limit or q.memory_limit_default()) as config:
-        def read():
-            with connect(db, config=config) as con:
-                return q.run(con, text, timeout=timeout)
-        columns, rows = _reading(db, no_refresh, read)
+        columns, rows = _reading(db, no_refresh, lambda con: q.run(con, text, timeout=timeout), config)
     typer.echo(render(columns, rows, fmt), nl=False)
 
 
@@ -313,14 +321,14 @@ def report(
     """The markdown report: runs ranked per machine and model, summaries, data quality."""
     import os
 
-    from .report import report as build_report
+    from .report import report_on
 
     link = None
     if charts is not None:  # image links relative to where the report is read
         base = output.resolve().parent if output is not None else Path.cwd()
         link = Path(os.path.relpath(charts.resolve(), base)).as_posix()
-    text = _reading(db, no_refresh, lambda: build_report(
-        db, machines=machine or [], models=model or [], frameworks=framework or [], baseline=baseline,
+    text = _reading(db, no_refresh, lambda con: report_on(
+        con, machines=machine or [], models=model or [], frameworks=framework or [], baseline=baseline,
         include_flagged=include_flagged, charts_dir=str(charts) if charts is not None else None,
         charts_link=link))
     if output is None:
@@ -525,12 +533,8 @@ def export_json(
     merged into one document (a machine in several files once, its models in file
     order); --source gives exactly one file's document."""
     from .export import document_json
-    from .warehouse import connect
 
-    def read():
-        with connect(db) as con:
-            return document_json(con, source)
-    _write_text(_reading(db, no_refresh, read), file)
+    _write_text(_reading(db, no_refresh, lambda con: document_json(con, source)), file)
 
 
 @export_app.command("parquet")
@@ -547,12 +551,8 @@ def export_parquet(
     DIR/manifest.json: each relation's kind, file, row count and DuckDB schema, and the
     warehouse's sources with their sha256."""
     from .export import parquet
-    from .warehouse import connect
 
-    def read():
-        with connect(db) as con:
-            return parquet(con, directory)
-    manifest = _reading(db, no_refresh, read)
+    manifest = _reading(db, no_refresh, lambda con: parquet(con, directory))
     _err(f"Exported {len(manifest['relations'])} relations to {directory}")
 
 

@@ -159,15 +159,21 @@ def report(db: str, machines=(), models=(), frameworks=(), baseline: str | None 
     from .warehouse import connect
 
     with contextlib.closing(connect(db)) as con:
-        filters = resolve(con, Filters(list(machines), list(models), list(frameworks), baseline,
-                                       include_flagged=include_flagged))
-        chart_files = None
-        if charts_dir is not None:
-            from .charts import ReportCharts
+        return report_on(con, machines, models, frameworks, baseline, include_flagged, charts_dir, charts_link)
 
-            frameworks_all = [name for (name,) in con.execute("SELECT DISTINCT name FROM frameworks").fetchall()]
-            chart_files = ReportCharts(charts_dir, charts_link, frameworks_all)
-        return build(con, filters, chart_files)
+
+def report_on(con, machines=(), models=(), frameworks=(), baseline: str | None = None,
+              include_flagged: bool = False, charts_dir: str | None = None, charts_link: str | None = None) -> str:
+    """`report` on an open connection to a warehouse (the CLI's, which checked it is up to date)."""
+    filters = resolve(con, Filters(list(machines), list(models), list(frameworks), baseline,
+                                   include_flagged=include_flagged))
+    chart_files = None
+    if charts_dir is not None:
+        from .charts import ReportCharts
+
+        frameworks_all = [name for (name,) in con.execute("SELECT DISTINCT name FROM frameworks").fetchall()]
+        chart_files = ReportCharts(charts_dir, charts_link, frameworks_all)
+    return build(con, filters, chart_files)
 
 
 def build(con, filters: Filters, chart_files=None) -> str:

@@ -5,7 +5,15 @@
 that is possible). `refresh` rebuilds a missing, stale or damaged warehouse
 before a command reads it; it re-checks staleness after it gets the lock, so
 many readers of a stale warehouse cause one rebuild. `connect` opens it
-read-only, and refuses a file that is not a dlbench warehouse.
+read-only, and refuses a file that is not a dlbench warehouse; `open_fresh`
+checks staleness on the read-only connection it then returns, so that a command
+on an up-to-date warehouse opens it once.
+
+Checking an up-to-date warehouse is cheap: it compares each source file's stat
+(size, mtime and ctime in ns, inode), recorded when the file was read, and reads
+a file again for its sha256 only when they differ (a `touch`, a `git checkout`:
+no rebuild when the bytes are the same). The ingest (`dlbench.ingest`: tomli,
+the readers, the builder) is imported only when something is rebuilt or hashed.
 
 A warehouse is a build product: when DuckDB finds it damaged (it cannot open
 it, or a block fails its checksum), the commands rebuild it from its sources
@@ -17,18 +25,27 @@ import contextlib
 import functools
 import glob
 import os
+import stat
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import sqlfiles
 from .errors import Finding, NotAWarehouse, WarehouseDamaged, WarehouseMissing
-from .ingest import build as builder
-from .ingest import incremental, pipeline
+
+if TYPE_CHECKING:  # the ingest is imported where a build needs it: a no-op refresh never does
+    import duckdb
+
+    from .ingest import build as builder
 
 DEFAULT_DB = "warehouse.duckdb"
 DEFAULT_SEED = "benchmark.toml"
 DEFAULT_DATA_GLOB = os.path.join("data", "*.toml")
-SCHEMA_VERSION = "2"  # 2: source_machines.has_models, models.has_frameworks
+SCHEMA_VERSION = "3"  # 2: source_machines.has_models, models.has_frameworks; 3: sources.mtime_ns, ctime_ns, inode
+# A file written less than this long before a build read it is "unsure": a second write within the
+# granularity of its timestamps (2 s on FAT, 1 s on ext3 and HFS+, a few ms on ext4) could leave its
+# size and times as they were. Its stat is not recorded, and refresh always compares its sha256.
+UNSURE_WITHIN_S = 2.0
 # The oldest DuckDB that can open a warehouse we write: DuckDB 2.x writes its newest storage
 # format by default, which the 1.x command-line client, DBeaver's driver and an analyst's older
 # `duckdb` refuse ("can only read versions between 64 and 68"). tests/test_install.py runs every
@@ -41,10 +58,57 @@ def build_version() -> str:
     return f"{SCHEMA_VERSION}+sql.{sqlfiles.fingerprint()[:16]}"
 
 
-def catalog() -> builder.Catalog:
-    """The schema, views and version that every warehouse dlbench builds holds."""
-    return builder.Catalog(schema_sql=sqlfiles.schema_sql(), version=build_version(), create_views=create_views,
+def catalog(stats: dict[str, tuple | None] | None = None) -> builder.Catalog:
+    """The schema, views and version that every warehouse dlbench builds holds; with `stats`
+    (`file_stats` of the inputs, taken before they were read), their stat goes into `sources`."""
+    from .ingest import build as builder
+
+    finish = create_views if stats is None else functools.partial(_finish, stats=stats)
+    return builder.Catalog(schema_sql=sqlfiles.schema_sql(), version=build_version(), create_views=finish,
                            connect_config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
+
+
+def file_stats(paths: list[str]) -> dict[str, tuple | None]:
+    """abs path -> (size, mtime_ns, ctime_ns, inode) of each file, or None when it is not a
+    regular file or was written less than UNSURE_WITHIN_S ago (or in the future).
+
+    Taken *before* the files are read: a write after this stat changes the times (unless it
+    falls within their granularity, hence UNSURE_WITHIN_S), so a recorded stat that still
+    matches means the bytes read are the bytes there."""
+    now = time.time_ns()
+    out: dict[str, tuple | None] = {}
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            out[os.path.abspath(p)] = None
+            continue
+        recent = max(st.st_mtime_ns, st.st_ctime_ns) > now - int(UNSURE_WITHIN_S * 1e9)
+        out[os.path.abspath(p)] = None if recent or not stat.S_ISREG(st.st_mode) else _stat_key(st)
+    return out
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What `sources` records of a file's stat: size, mtime_ns, ctime_ns, and the inode as a
+    signed 64-bit number (BIGINT; an inode can use all 64 bits, overlayfs's xino does)."""
+    inode = st.st_ino - (1 << 64) if st.st_ino >= 1 << 63 else st.st_ino
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, inode
+
+
+def _finish(con, stats: dict[str, tuple | None]) -> None:
+    """The last step of a build, on its connection: the views, and each source's stat
+    (NULL when unsure, or when its size is not the size that was read)."""
+    create_views(con)
+    paths = [p for (p,) in con.execute("SELECT abs_path FROM sources").fetchall()]
+    known = [(p, stats.get(p)) for p in paths]
+    con.execute("""UPDATE sources SET mtime_ns = CASE WHEN s.size = sources.size_bytes THEN s.mtime_ns END,
+                                      ctime_ns = CASE WHEN s.size = sources.size_bytes THEN s.ctime_ns END,
+                                      inode = CASE WHEN s.size = sources.size_bytes THEN s.inode END
+                   FROM (SELECT unnest(?::VARCHAR[]) AS abs_path, unnest(?::BIGINT[]) AS size,
+                                unnest(?::BIGINT[]) AS mtime_ns, unnest(?::BIGINT[]) AS ctime_ns,
+                                unnest(?::BIGINT[]) AS inode) s
+                   WHERE sources.abs_path = s.abs_path""",
+                [[p for p, _ in known]] + [[st[i] if st else None for _, st in known] for i in range(4)])
 
 
 def default_paths() -> list[str]:
@@ -65,6 +129,8 @@ class Summary:
 
 def check_files(paths: list[str]):
     """Read and check every file without writing anything: (results, findings)."""
+    from .ingest import build as builder
+
     return builder.check_files(paths)
 
 
@@ -75,6 +141,9 @@ def build_warehouse(paths: list[str] | None, db: str = DEFAULT_DB, *, progress=N
     Raises InvalidInput (nothing written) when any file has errors, and
     NotAWarehouse (nothing written) when `db` holds something else.
     full=True always reads every file (no incremental update)."""
+    from .ingest import build as builder
+    from .ingest import incremental, pipeline
+
     start = time.perf_counter()
     builder.check_target(db, deep=False)  # a device or a text file: refused before the lock file is made
     with builder.locked(db):
@@ -83,7 +152,7 @@ def build_warehouse(paths: list[str] | None, db: str = DEFAULT_DB, *, progress=N
             return Summary(db, [], counts(db), rebuilt=False)
         file_list = default_paths() if paths is None else list(paths)
         spec = "default" if paths is None else "explicit"
-        cat = catalog()
+        cat = catalog(file_stats(file_list))  # before anything reads them
         kind = builder.check_target(db)
         damage = "DuckDB cannot open it" if kind == "damaged" else None
         if kind == "warehouse" and not full:  # an incremental update copies it: it must read in full
@@ -138,14 +207,19 @@ def connect(db: str = DEFAULT_DB, config: dict | None = None):
 
     if not os.path.exists(db):
         raise WarehouseMissing(f"no warehouse at {db}; run `python cli.py ingest` first")
-    if builder.check_target(db, deep=False) == "missing":
-        raise WarehouseMissing(f"no warehouse at {db}; run `python cli.py ingest` first")
+    if not _duckdb_file(db):  # the ingest's check says what it is (and refuses it)
+        from .ingest import build as builder
+
+        if builder.check_target(db, deep=False) == "missing":
+            raise WarehouseMissing(f"no warehouse at {db}; run `python cli.py ingest` first")
     stale = stale_wal(db)
     if stale:
         raise WarehouseDamaged(db, stale)
     try:
         con = duckdb.connect(db, read_only=True, config=config or {})
     except duckdb.Error as e:
+        from .ingest import build as builder
+
         if builder.identify(db) == "damaged":
             raise WarehouseDamaged(db, str(e)) from None
         raise NotAWarehouse(f"{db} is not a dlbench warehouse ({str(e).splitlines()[0]}); "
@@ -163,6 +237,19 @@ def connect(db: str = DEFAULT_DB, config: dict | None = None):
         raise NotAWarehouse(f"{db} is a DuckDB database but not a dlbench warehouse (it has no table "
                             "warehouse_meta); nothing was changed")
     return con
+
+
+def _duckdb_file(db: str) -> bool:
+    """Whether `db` is a regular file with DuckDB's header: what ingest.build.identify(deep=False)
+    calls a warehouse, checked here without importing the ingest. Anything else goes to
+    identify, for its verdict and its message."""
+    try:
+        if not stat.S_ISREG(os.stat(db).st_mode):  # never opened: a FIFO would block
+            return False
+        with open(db, "rb") as fh:
+            return fh.read(16)[8:12] == b"DUCK"
+    except OSError:
+        return False
 
 
 def stale_wal(db: str) -> str | None:
@@ -206,31 +293,76 @@ def _explicit_paths(stored: tuple[dict, list[tuple]] | str) -> list[str] | None:
     (or when the warehouse cannot tell)."""
     if isinstance(stored, str) or stored[0].get("spec") != "explicit":
         return None
-    return [p for p, _, _ in stored[1]]
+    return [source[0] for source in stored[1]]
 
 
-def _stored(db: str) -> tuple[dict, list[tuple]] | str:
-    """The warehouse's meta (key -> value) and sources (path, abs_path, sha256),
-    read in one connection; or, when it cannot be read, why not."""
-    if not os.path.exists(db):
-        return "there is no warehouse yet"
-    try:
-        with contextlib.closing(connect(db)) as con:
-            meta = dict(con.execute("SELECT key, value FROM warehouse_meta").fetchall())
-            sources = con.execute("SELECT path, abs_path, sha256 FROM sources ORDER BY path").fetchall()
-    except NotAWarehouse:
-        raise  # never rebuilt over: the build would refuse it too
-    except WarehouseDamaged as e:
-        return f"it was damaged ({e.detail})"
-    except Exception as e:  # an unreadable file: rebuild it
-        if is_damage(e):
-            return f"it was damaged ({str(e).splitlines()[0]})"
-        return f"it cannot be read ({str(e).splitlines()[0]})"
+def _read_stored(con) -> tuple[dict, list[tuple]]:
+    """The warehouse's meta (key -> value) and sources (path, abs_path, sha256, then size_bytes,
+    mtime_ns, ctime_ns, inode: all None in a warehouse of another version, which has no stat)."""
+    meta = dict(con.execute("SELECT key, value FROM warehouse_meta").fetchall())
+    stat_columns = ("size_bytes, mtime_ns, ctime_ns, inode" if meta.get("schema_version") == build_version()
+                    else "NULL, NULL, NULL, NULL")
+    sources = con.execute(f"SELECT path, abs_path, sha256, {stat_columns} FROM sources ORDER BY path").fetchall()
     return meta, sources
 
 
+def _unreadable(e: BaseException) -> str:
+    """Why a warehouse that failed to open or to read must be rebuilt."""
+    if isinstance(e, WarehouseDamaged):
+        return f"it was damaged ({e.detail})"
+    if is_damage(e):
+        return f"it was damaged ({str(e).splitlines()[0]})"
+    return f"it cannot be read ({str(e).splitlines()[0]})"
+
+
+def _open_stored(db: str, config: dict | None = None):
+    """(a read-only connection, meta, sources) of `db`; or, when it cannot be read, why not."""
+    if not os.path.exists(db):
+        return "there is no warehouse yet"
+    try:
+        con = connect(db, config)
+    except NotAWarehouse:
+        raise  # never rebuilt over: the build would refuse it too
+    except Exception as e:  # damaged, or an unreadable file: rebuild it
+        return _unreadable(e)
+    try:
+        return (con, *_read_stored(con))
+    except BaseException as e:
+        con.close()
+        if isinstance(e, Exception):
+            return _unreadable(e)
+        raise
+
+
+def _stored(db: str) -> tuple[dict, list[tuple]] | str:
+    """The warehouse's meta and sources (`_read_stored`), read in one connection; or, when it
+    cannot be read, why not."""
+    opened = _open_stored(db)
+    if isinstance(opened, str):
+        return opened
+    con, meta, sources = opened
+    con.close()
+    return meta, sources
+
+
+def _same_file(abs_path: str, recorded: tuple) -> bool:
+    """Whether the file's size, mtime, ctime and inode are still those recorded when it was
+    read (never when nothing was recorded: the file was unsure, or of another version)."""
+    if recorded[1] is None:
+        return False
+    try:
+        st = os.stat(abs_path)
+    except OSError:
+        return False
+    return _stat_key(st) == tuple(recorded)
+
+
 def stale_reason(db: str, stored=None) -> str | None:
-    """Why `db` no longer matches its sources, or None when it is up to date."""
+    """Why `db` no longer matches its sources, or None when it is up to date.
+
+    A source whose stat is the one recorded is unchanged; any other is read for its sha256
+    (a file touched, copied back or checked out again is not a change when its bytes are
+    the same)."""
     stored = _stored(db) if stored is None else stored
     if isinstance(stored, str):
         return stored
@@ -239,13 +371,35 @@ def stale_reason(db: str, stored=None) -> str | None:
         return "the warehouse was built by another version of dlbench or of its SQL"
     if meta.get("spec") == "default":
         wanted = {os.path.abspath(p) for p in default_paths()}
-        have = {a for _, a, _ in sources}
+        have = {source[1] for source in sources}
         if wanted != have:
             return "the set of input files changed"
-    for path, abs_path, sha in sources:
-        if pipeline.file_sha256(abs_path) != sha:
+    for path, abs_path, sha, *recorded in sources:
+        if _same_file(abs_path, recorded):
+            continue
+        from .ingest.pipeline import file_sha256
+
+        if file_sha256(abs_path) != sha:
             return f"{path} changed"
     return None
+
+
+def _fresh_or_stored(db: str, config: dict | None = None):
+    """(a read-only connection, None) when `db` is up to date, the connection its staleness was
+    checked on; else (None, what `_stored` read or why it could not), for the rebuild."""
+    opened = _open_stored(db, config)
+    if isinstance(opened, str):
+        return None, opened
+    con, meta, sources = opened
+    try:
+        reason = stale_reason(db, (meta, sources))
+    except BaseException:
+        con.close()
+        raise
+    if reason is None:
+        return con, None
+    con.close()
+    return None, (meta, sources)
 
 
 def refresh(db: str = DEFAULT_DB, progress=None) -> Summary | None:
@@ -253,8 +407,23 @@ def refresh(db: str = DEFAULT_DB, progress=None) -> Summary | None:
 
     The files are the ones it was built from: the default set, or the paths
     an explicit `ingest PATHS` named (kept in `sources`)."""
-    stored = _stored(db)
-    if not stale_reason(db, stored):
+    con, stored = _fresh_or_stored(db)
+    if con is not None:
+        con.close()
         return None
     summary = build_warehouse(_explicit_paths(stored), db, progress=progress, only_if_stale=True)
     return summary if summary.rebuilt else None
+
+
+def open_fresh(db: str = DEFAULT_DB, config: dict | None = None,
+               progress=None) -> tuple[duckdb.DuckDBPyConnection, Summary | None]:
+    """A read-only connection to `db` (with DuckDB's `config`), rebuilt first when it is missing,
+    stale or damaged, as `refresh` does; and the Summary of that rebuild, or None.
+
+    An up-to-date warehouse is opened once: the connection that checked it is the one returned.
+    Raises what `connect` raises (NotAWarehouse is never rebuilt over)."""
+    con, stored = _fresh_or_stored(db, config)
+    if con is not None:
+        return con, None
+    summary = build_warehouse(_explicit_paths(stored), db, progress=progress, only_if_stale=True)
+    return connect(db, config), (summary if summary.rebuilt else None)

@@ -4,6 +4,7 @@ Both must give exactly the warehouse a plain one-piece read gives. The size
 threshold is lowered so that small generated files take the big-file paths."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from dlbench.warehouse import build_warehouse as ingest
 pytestmark = pytest.mark.slow  # generates and ingests big files
 
 TABLES = [t for t in sqlfiles.tables() if t != "warehouse_meta"]  # the build's own facts differ
+# when a source was read, and its stat then (NULL when it had just been written)
+BUILD_FACTS = ("ingested_at", "mtime_ns", "ctime_ns", "inode")
 
 
 def contents(db: str, skip_sections=False) -> dict:
@@ -29,7 +32,7 @@ def contents(db: str, skip_sections=False) -> dict:
     for t in TABLES:
         if skip_sections and t == "source_sections":
             continue
-        cols = [c for (c, *_) in con.execute(f"describe {t}").fetchall() if c != "ingested_at"]
+        cols = [c for (c, *_) in con.execute(f"describe {t}").fetchall() if c not in BUILD_FACTS]
         out[t] = con.execute(f"select {', '.join(chr(34) + c + chr(34) for c in cols)} from {t} order by all").fetchall()
     con.close()
     return out
@@ -94,6 +97,29 @@ def test_incremental_reingest_equals_full_rebuild(big, monkeypatch):
     monkeypatch.setattr(pipeline, "_read_batch", real)
     ingest(["big.toml"], "full.duckdb")
     assert contents("inc.duckdb") == contents("full.duckdb")
+
+
+def test_incremental_reingest_records_the_new_stat(big, monkeypatch):
+    """An incremental update records the stat of the file it re-read, as a full build does, so that
+    the next refresh skips its sha256."""
+    from dlbench import warehouse
+
+    monkeypatch.setattr(warehouse, "UNSURE_WITHIN_S", 0.0)
+    ingest(["big.toml"], "inc.duckdb")
+    big.write_text(edit_sections(big.read_text()))
+    calls = []
+    real = pipeline._read_batch
+    monkeypatch.setattr(pipeline, "_read_batch", lambda job: calls.append(len(job[1])) or real(job))
+    ingest(["big.toml"], "inc.duckdb")
+    assert calls == [4]  # an incremental update
+    st = os.stat("big.toml")
+    with duckdb.connect("inc.duckdb", read_only=True) as con:
+        assert con.execute("SELECT size_bytes, mtime_ns, ctime_ns, inode FROM sources").fetchall() == [
+            (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)]
+    hashed = []
+    monkeypatch.setattr(pipeline, "file_sha256", lambda path: hashed.append(path))
+    assert warehouse.stale_reason("inc.duckdb") is None
+    assert hashed == []
 
 
 def test_incremental_error_changes_nothing(big):

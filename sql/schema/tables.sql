@@ -21,7 +21,13 @@ CREATE TABLE sources (
     runs          INTEGER NOT NULL,
     measurements  INTEGER NOT NULL,
     warnings      INTEGER NOT NULL,
-    extra         JSON                   -- top-level keys that are not machine tables
+    extra         JSON,                  -- top-level keys that are not machine tables
+    -- the file's stat when it was read, so that refresh can skip the sha256 of a file that was not
+    -- touched since (size_bytes, mtime_ns, ctime_ns and inode all equal); NULL when unsure (the
+    -- file was written less than 2 s before it was read): refresh then always compares its sha256
+    mtime_ns      BIGINT,
+    ctime_ns      BIGINT,
+    inode         BIGINT                 -- as a signed 64-bit number (Spark reads no unsigned one)
 );
 
 -- One row per machine key ([nvidia-titan-x]); a machine defined the same way in
