@@ -63,8 +63,8 @@ def catalog(stats: dict[str, tuple | None] | None = None) -> builder.Catalog:
     (`file_stats` of the inputs, taken before they were read), their stat goes into `sources`."""
     from .ingest import build as builder
 
-    finish = create_views if stats is None else functools.partial(_finish, stats=stats)
-    return builder.Catalog(schema_sql=sqlfiles.schema_sql(), version=build_version(), create_views=finish,
+    return builder.Catalog(schema_sql=sqlfiles.schema_sql(), version=build_version(), create_views=create_views,
+                           finish=None if stats is None else functools.partial(_record_stats, stats=stats),
                            connect_config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
 
 
@@ -95,10 +95,9 @@ def _stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns, inode
 
 
-def _finish(con, stats: dict[str, tuple | None]) -> None:
-    """The last step of a build, on its connection: the views, and each source's stat
-    (NULL when unsure, or when its size is not the size that was read)."""
-    create_views(con)
+def _record_stats(con, stats: dict[str, tuple | None]) -> None:
+    """The last step of a build, on its connection: each source's stat (NULL when unsure, or
+    when its size is not the size that was read)."""
     paths = [p for (p,) in con.execute("SELECT abs_path FROM sources").fetchall()]
     known = [(p, stats.get(p)) for p in paths]
     con.execute("""UPDATE sources SET mtime_ns = CASE WHEN s.size = sources.size_bytes THEN s.mtime_ns END,

@@ -58,6 +58,7 @@ class Catalog:
     version: str  # recorded as warehouse_meta.schema_version
     create_views: Callable  # create_views(con, fresh): (re)create every view and macro; fresh: there are none
     connect_config: dict = field(default_factory=dict)  # settings for a new database file
+    finish: Callable | None = None  # finish(con): the last step before the checkpoint, every row in place
 
 
 def stage(name: str) -> None:
@@ -468,6 +469,8 @@ class Builder:
             con = self._connection()
             if not self.views_made:
                 self.catalog.create_views(con, fresh=False)
+            if self.catalog.finish is not None:
+                self.catalog.finish(con)
             stage("views")
             con.execute("CHECKPOINT")
             con.close()
