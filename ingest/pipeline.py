@@ -259,6 +259,8 @@ class Reading:
                  jobs: list, pool=None, batches=None):
         self.path, self.result, self.text, self.sections = path, result, text, sections
         self.jobs, self.pool, self.batches = jobs, pool, batches
+        self.loaded = text is not None  # False: the file could not be read as text (see result.findings)
+        self.size = len(text) if text is not None else 0
 
     def close(self) -> None:
         global _TEXT
@@ -302,11 +304,15 @@ def start(path: str, workers: int | None = None, split: bool = True, fast: bool 
         pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork"),
                                    initializer=_quiet_worker, initargs=(os.getpid(),))
         try:
-            return Reading(path, result, text, sections, jobs, pool, pool.map(_read_batch, jobs))
+            reading = Reading(path, result, text, sections, jobs, pool, pool.map(_read_batch, jobs))
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             _TEXT = None
             raise
+        # the workers have forked with the text (a fork executor starts them all at the first job): this
+        # process needs no copy of it, and its memory goes to the warehouse's rows instead
+        reading.text = _TEXT = None
+        return reading
     return Reading(path, result, text, sections, jobs, None, map(_read_batch, jobs))
 
 
@@ -325,9 +331,10 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True,
     reading = started or start(path, workers, split, fast)
     result, text = reading.result, reading.text
     try:
-        if text is None:
+        if not reading.loaded:
             return result
         if reading.sections is None:
+            assert text is not None
             read_text(text, result)
             _sink(result, columns(result.rows), sink)
             result.rows = {}
@@ -337,7 +344,7 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True,
             _merge(result, batch, pieces, sink)
             done += job[1][-1].end - job[1][0].start
             if on_progress:
-                on_progress(done, len(text))
+                on_progress(done, reading.size)
     except BrokenExecutor:
         raise WarehouseWriteError(f"cannot build the warehouse: a worker process reading {path} died; "
                                   "the previous warehouse is unchanged") from None
