@@ -169,6 +169,13 @@ def macros() -> list[SqlObject]:
     return _load("macro")
 
 
+@lru_cache(maxsize=1)
+def macro_names() -> set[str]:
+    """The names of the macros the macro files create (a file may create several)."""
+    return {name for m in macros() for name in re.findall(r"(?im)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?MACRO\s+(\w+)",
+                                                          m.sql)}
+
+
 def fetch_dicts(con, sql: str, params: dict | None = None) -> list[dict]:
     """Run `sql` with its named parameters ($name): the entries of `params` that it uses (a query
     file takes what it needs from one dict of everything the caller knows); each row as a dict."""

@@ -59,7 +59,9 @@ class Catalog:
 
     schema_sql: str  # CREATE TABLE statements (sql/schema)
     version: str  # recorded as warehouse_meta.schema_version
-    create_views: Callable  # create_views(con, fresh): (re)create every view and macro; fresh: there are none
+    # create_views(con, fresh, copied): (re)create every view and macro; fresh: there are none;
+    # copied: a copy of a warehouse of this version, whose views are this SQL's
+    create_views: Callable
     connect_config: dict = field(default_factory=dict)  # settings for a new database file
     finish: Callable | None = None  # finish(con): the last step before the checkpoint, every row in place
 
@@ -480,8 +482,8 @@ class Builder:
         try:
             stage("loaded")
             con = self._connection()
-            if not self.views_made:
-                self.catalog.create_views(con, fresh=False)
+            if not self.views_made:  # a copy (an incremental update) of a warehouse of this version
+                self.catalog.create_views(con, fresh=False, copied=True)
             if self.catalog.finish is not None:
                 self.catalog.finish(con)
             stage("views")

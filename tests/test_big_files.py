@@ -157,3 +157,23 @@ def test_fast_path_equals_general_path(project, monkeypatch):
         seen[fast] = per_file
     assert seen[True] == seen[False]
     assert sum(len(rows) for _, _, rows in seen[True]) > 20
+
+
+def test_incremental_update_keeps_the_views_and_makes_a_dropped_one_again(big, monkeypatch):
+    ingest(["big.toml"], "inc.duckdb")
+    with duckdb.connect("inc.duckdb") as con:
+        con.execute("DROP VIEW throughput")  # by hand, with another client
+    big.write_text(edit_sections(big.read_text()))
+    made = []
+    from dlbench import warehouse
+
+    real = warehouse._drop_views
+    monkeypatch.setattr(warehouse, "_drop_views", lambda con: made.append(1) or real(con))
+    ingest(["big.toml"], "inc.duckdb")  # an incremental update: views and macros made again, as one is missing
+    with duckdb.connect("inc.duckdb", read_only=True) as con:
+        views = {n for (n,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        assert con.execute("SELECT count(*) FROM throughput").fetchone() is not None
+    assert views == {v.name for v in sqlfiles.views()} and made == [1]
+    big.write_text(big.read_text().replace("forward = ", "forward =  ", 1))
+    ingest(["big.toml"], "inc.duckdb")  # all there: the copy's views are kept as they are
+    assert made == [1]
