@@ -729,15 +729,21 @@ class SkeletonReader(_Reader):
     elsewhere (ingest.vector reads them, vectorised): every check and row of _Reader for
     those levels, and for each model, in the order written, what its runs need.
 
-    `has_frameworks[k]` says whether the k-th model of the text has framework entries (they
-    are blanked out of the text this reader parses)."""
+    The text is the file's lines without the framework entries' (which are complete lines, so
+    that what remains is the same TOML); `line_map[k]` is the file's number of its line k + 1.
+    `has_frameworks[k]` says whether the k-th model of the text has framework entries."""
 
-    def __init__(self, result: FileResult, text: str, line_offset: int, has_frameworks: list[bool]):
-        super().__init__(result, text, line_offset)
+    def __init__(self, result: FileResult, text: str, line_map: list[int], has_frameworks: list[bool]):
+        super().__init__(result, text, 0)
+        self.line_map = line_map
         self.has_frameworks = has_frameworks
         # per model, in the order written: (machine key, position, model_id, model key,
         # the machine's device memory in bytes, how many findings were made before its runs')
         self.models: list[tuple[str, int, int, str, int, int]] = []
+
+    def pos(self, path) -> tuple[int, int]:
+        line, col = super().pos(path)
+        return self.line_map[line - 1], col
 
     def model(self, key, machine_id, i, m, device_bytes) -> None:
         k = len(self.models)
@@ -746,15 +752,15 @@ class SkeletonReader(_Reader):
         self.models.append((key, i, model_id, mkey, device_bytes, len(self.r.findings)))
 
 
-def read_skeleton(text: str, result: FileResult, line_offset: int,
+def read_skeleton(text: str, result: FileResult, line_map: list[int],
                   has_frameworks: list[bool]) -> SkeletonReader | None:
-    """Parse `text` (framework entries blanked out) with tomli and read it with a
-    SkeletonReader; None when it does not parse (the caller falls back to read_text)."""
+    """Parse `text` (a file's lines without the framework entries') with tomli and read it with
+    a SkeletonReader; None when it does not parse (the caller falls back to read_text)."""
     try:
         doc = tomli.loads(text)
     except (tomli.TOMLDecodeError, RecursionError):
         return None
-    reader = SkeletonReader(result, text, line_offset, has_frameworks)
+    reader = SkeletonReader(result, text, line_map, has_frameworks)
     reader.read(doc, source_id_for(result.path))
     return reader
 

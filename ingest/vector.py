@@ -19,8 +19,9 @@ batch at a time instead of a value at a time:
    most once per table;
 3. everything else of the batch (machines, hosts, devices, models: a few percent
    of the lines) is read by the reference reader (document.SkeletonReader), on
-   the same text with the framework entries blanked out, so it parses with tomli
-   and gets every check, row and finding of those levels, at the same lines;
+   the batch's lines without the framework entries' (which leaves the same TOML),
+   so it parses with tomli and gets every check, row and finding of those levels,
+   placed at the file's lines;
 4. the entries are pivoted into columns and checked as vectors (names are plain
    text of at most 500 characters, timings positive, the memory a size), their
    warnings (no memory, memory above the devices', a total that is not forward +
@@ -189,8 +190,10 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
     model_key = pc.and_(is_key, pc.equal(region, MODEL))
     frameworks_key = pc.match_substring_regex(stripped.filter(model_key), r"^frameworks[ \t]*=")
     _check(frameworks_key, section.filter(model_key))  # `frameworks = ...` beside [[...frameworks]]: tomli's to judge
-    kept = pc.if_else(in_fw, "", lines)
-    skeleton_text = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, n], pa.int32()), kept), "\n")[0].as_py()
+    keep = pc.invert(in_fw)
+    kept = lines.filter(keep)
+    skeleton_text = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(kept)], pa.int32()), kept),
+                                   "\n")[0].as_py()
     fw_header, model_header, lib_header = pc.equal(kind, FW), pc.equal(kind, MODEL), pc.equal(kind, LIB)
     n_fw, n_lib = pc.sum(fw_header).as_py() or 0, pc.sum(lib_header).as_py() or 0
     n_models = pc.sum(model_header).as_py() or 0
@@ -199,7 +202,7 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
     for m in pc.unique(fw_model).to_pylist():
         has_fw[m] = True
     part = FileResult(path=file, abs_path="")
-    skeleton = read_skeleton(skeleton_text, part, line0, has_fw)
+    skeleton = read_skeleton(skeleton_text, part, lineno.filter(keep).to_pylist(), has_fw)
     if (skeleton is None or part.errors or set(part.machines) != {s.key for s in sections} or part.root_extra
             or len(skeleton.models) != n_models):
         raise NotFast(set(range(len(sections))))  # the reference reader says why
