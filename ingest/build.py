@@ -320,7 +320,7 @@ class Builder:
             held = self.arrow_pending.setdefault(table, [])
             held.append(data)
             if sum(t.num_rows for t in held) >= ARROW_FLUSH_ROWS:
-                self._insert_arrow(table, self.arrow_pending.pop(table))
+                self.flush(table)
             return
         id_column = self.ID_COLUMNS.get(table)
         if id_column:
@@ -348,12 +348,10 @@ class Builder:
         per small batch of a small table added up to a second at 100k runs."""
         import duckdb
 
-        for name in [table] if table else list(self.arrow_pending):
-            parts = self.arrow_pending.pop(name, None)
-            if parts and not self.failed:
-                self._insert_arrow(name, parts)
-        for name in [table] if table else list(self.pending):
-            data = self.pending.pop(name, None)
+        held: list[tuple[str, dict | list | None]] = [
+            (name, self.arrow_pending.pop(name, None)) for name in ([table] if table else list(self.arrow_pending))]
+        held += [(name, self.pending.pop(name, None)) for name in ([table] if table else list(self.pending))]
+        for name, data in held:
             if not data or self.failed:
                 continue
             try:
@@ -399,32 +397,16 @@ class Builder:
         """The id column of a table with shared rows (machines, devices, frameworks)."""
         return self.ID_COLUMNS[table]
 
-    def _insert_arrow(self, table: str, parts: list) -> None:
-        import duckdb
-        import pyarrow as pa
-
-        data = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
-        try:
-            con = self._connection()
-            con.register("_incoming", data)
-            con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming')
-            con.unregister("_incoming")
-        except duckdb.ConstraintException as e:
-            self.failed = True
-            self.constraint_error = e
-        except BaseException as e:
-            self.failed = True
-            self.discard()
-            raise _write_error(self.db, e) from None
-
-    def _insert(self, table: str, data: dict[str, list]) -> None:
-        """Big batches go in as an Arrow table; small ones as list parameters, which
-        spares a small ingest (the seed, an incremental update) importing pyarrow."""
+    def _insert(self, table: str, data: dict[str, list] | list) -> None:
+        """Big batches go in as an Arrow table (the fast path's come as a list of them); small
+        ones as list parameters, which spares a small ingest (the seed, an incremental update)
+        importing pyarrow."""
         con = self._connection()
-        if len(next(iter(data.values()))) >= SMALL_INSERT_ROWS:
+        if isinstance(data, list) or len(next(iter(data.values()))) >= SMALL_INSERT_ROWS:
             import pyarrow as pa
 
-            con.register("_incoming", pa.table(data))
+            arrow = pa.table(data) if isinstance(data, dict) else data[0] if len(data) == 1 else pa.concat_tables(data)
+            con.register("_incoming", arrow)
             con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming')
             con.unregister("_incoming")
             return
