@@ -247,6 +247,13 @@ def _quiet_worker(parent: int) -> None:
         os._exit(0)
 
 
+def _size_of(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
 def workers_default() -> int:
     return max(1, min(os.cpu_count() or 1, int(os.environ.get("DLBENCH_WORKERS", "0")) or 8))
 
@@ -279,6 +286,16 @@ def start(path: str, workers: int | None = None, split: bool = True, fast: bool 
     processes (forked now: a caller that starts a read before it imports duckdb lets the
     workers parse while it creates the warehouse). See read()."""
     global _TEXT
+    importing = None
+    if fast is not False and split and _size_of(path) >= PARALLEL_MIN_BYTES:
+        # the fast path's imports (pyarrow: a sixth of a second) on a thread, while this one reads and
+        # hashes the file (which lets go of the GIL); joined before the fork
+        import importlib
+        import threading
+
+        importing = threading.Thread(target=importlib.import_module, args=(__package__ + ".vector",),
+                                     name="dlbench-import", daemon=True)
+        importing.start()
     result, text = load_file(path)
     if text is None:
         return Reading(path, result, None, None, [])
@@ -298,6 +315,8 @@ def start(path: str, workers: int | None = None, split: bool = True, fast: bool 
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        if importing is not None:
+            importing.join()
         if fast:
             from . import vector  # noqa: F401  (pyarrow: imported once, here, rather than by each worker)
         gc.freeze()  # the objects so far stay out of the workers' collections (and their pages shared)
