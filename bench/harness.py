@@ -537,6 +537,11 @@ def run(opts: Options) -> dict:
     floor_cmd = [PY, "-c", f"import tomli; tomli.load(open({str(big)!r}, 'rb'))"]
     ingest_cmd = [PY, str(CLI), "ingest", str(big), "--db", str(big_db), "--quiet"]
     floors, ingests = [], []
+    if opts.big_repeats > 1:  # one untimed round first (as hyperfine's --warmup): file and code caches warm
+        _say(opts, "floor and full ingest, a warm-up round (not timed)")
+        runner.run(floor_cmd, out)
+        _unlink(big_db)
+        runner.run(ingest_cmd, out)
     res["load_big_rounds"] = _loadavg()
     for i in range(opts.big_repeats):
         _say(opts, f"floor and full ingest, round {i + 1} of {opts.big_repeats}")
@@ -1090,7 +1095,8 @@ def markdown(res: dict) -> str:
         f"{small['bytes'] / 1e6:.1f} MB)",
         "",
         "Every figure is one fresh process (`python ...`, imports included), its wall time from spawn to exit.",
-        "Wall times are medians of the samples (the JSON has every sample); peak memory is the largest",
+        "Wall times are medians of the samples (the JSON has every sample; the floor and the full ingest",
+        "run once untimed before their interleaved rounds); peak memory is the largest",
         "max RSS over the samples: the process's own (its VmHWM, read at exit) and its largest child's",
         "(`RUSAGE_CHILDREN` at exit: the ingest's worker processes, whose RSS counts the pages they share",
         "with the ingest after the fork). MB = 10^6 bytes.",
