@@ -212,7 +212,9 @@ def check_files(paths: list[str], sink=None, split: bool = True, on_progress=Non
     """Read and check every file; findings of all files, errors and warnings.
 
     With a sink, each file's rows are streamed into sink(table, columns) as they
-    are read (see pipeline.read); without one, rows are checked and dropped.
+    are read (see pipeline.read), and pipeline.SplitUnsafe is raised when a file read in
+    sections has to be read again in one piece; without one, rows are checked and dropped
+    (and such a file is read again here).
     on_progress(fraction) follows the bytes read over all files."""
     sizes = []
     for p in paths:
@@ -236,8 +238,13 @@ def check_files(paths: list[str], sink=None, split: bool = True, on_progress=Non
             before = sum(sizes[:len(results)])
             ahead = started if started is not None and started.path == p else None
             started = None if ahead is not None else started
-            r = pipeline.read(p, sink, split=split, fast=fast, started=ahead, on_progress=on_progress and (
-                lambda done, _size, before=before: on_progress((before + done) / total)))
+            try:
+                r = pipeline.read(p, sink, split=split, fast=fast, started=ahead, on_progress=on_progress and (
+                    lambda done, _size, before=before: on_progress((before + done) / total)))
+            except pipeline.SplitUnsafe:
+                if sink is not None:
+                    raise  # rows went into the sink: the caller discards them and builds again unsplit
+                r = pipeline.read(p, None, split=False)  # only checking: read this file in one piece
         first.setdefault(real, p)
         results.append(r)
         findings += r.findings

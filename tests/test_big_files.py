@@ -177,3 +177,22 @@ def test_incremental_update_keeps_the_views_and_makes_a_dropped_one_again(big, m
     big.write_text(big.read_text().replace("forward = ", "forward =  ", 1))
     ingest(["big.toml"], "inc.duckdb")  # all there: the copy's views are kept as they are
     assert made == [1]
+
+
+def test_checking_a_big_file_with_a_syntax_error_names_it(big):
+    """`validate` reads without a sink: a section that cannot be read on its own is read again in
+    one piece, for the error's place (it raised pipeline.SplitUnsafe, a traceback, before)."""
+    lines = big.read_text().split("\n")
+    i = next(k for k in range(len(lines) // 2, len(lines)) if lines[k].strip().startswith("forward = "))
+    lines[i] = lines[i].replace("forward = ", "forward = = ")
+    big.write_text("\n".join(lines))
+    from dlbench.warehouse import check_files
+
+    _, findings = check_files(["big.toml"])
+    assert [(f.severity, f.line, f.message.split(":")[0]) for f in findings if f.severity == "error"] == [
+        ("error", i + 1, "TOML syntax error")]
+    with pytest.raises(InvalidInput) as e:  # and the ingest reads it in one piece too, and refuses it
+        ingest(["big.toml"], "bad.duckdb")
+    assert [(f.line, f.message.split(":")[0]) for f in e.value.findings if f.severity == "error"] == [
+        (i + 1, "TOML syntax error")]
+    assert not Path("bad.duckdb").exists()
