@@ -188,6 +188,19 @@ TUPLE_COLUMNS = {
     "measurements": ("run_id", "metric", "key", "value", "unit", "written"),
     "samples": ("run_id", "metric", "iteration", "value_ms", "written"),
 }
+def columns(rows: dict[str, list]) -> dict[str, dict[str, list]]:
+    """Rows (dicts, or tuples in TUPLE_COLUMNS order) to columns, table by table (empty tables left out)."""
+    out = {}
+    for table, items in rows.items():
+        if not items:
+            continue
+        if isinstance(items[0], tuple):
+            out[table] = dict(zip(TUPLE_COLUMNS[table], map(list, zip(*items))))
+        else:
+            out[table] = {c: [r[c] for r in items] for c in items[0]}
+    return out
+
+
 FAST = True  # run_fast for common entries; tests turn it off to compare with the general path
 
 

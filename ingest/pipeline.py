@@ -27,7 +27,7 @@ import sys
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 
-from .document import ROW_TABLES, TUPLE_COLUMNS, FileResult, load_file, read_text
+from .document import ROW_TABLES, FileResult, columns, load_file, read_text
 from .errors import WarehouseWriteError
 from .locate import _KEY, split_key
 
@@ -110,19 +110,6 @@ def section_facts(text: str, sections: list[Section]) -> list[dict]:
             for s in sections]
 
 
-def columns(rows: dict[str, list[dict]]) -> dict[str, dict[str, list]]:
-    """Row dicts to columns, table by table (empty tables left out)."""
-    out = {}
-    for table, items in rows.items():
-        if not items:
-            continue
-        if isinstance(items[0], tuple):  # see document.TUPLE_COLUMNS
-            out[table] = dict(zip(TUPLE_COLUMNS[table], map(list, zip(*items))))
-        else:
-            out[table] = {c: [r[c] for r in items] for c in items[0]}
-    return out
-
-
 _TEXT: str | None = None  # the file being read, shared with forked workers
 
 
@@ -187,32 +174,16 @@ def _read_fast(path: str, sections: list[Section], batch: FileResult, pieces: li
     pieces.append(read.tables)
 
 
-def read_sections(path: str, text: str, sections: list[Section], fast: bool = False) -> tuple[FileResult, dict]:
-    """Read some sections of `text` in this process: their findings and columns (the
-    reference reader's lists; with `fast`, Arrow tables where the fast path read them)."""
+def read_sections(path: str, text: str, sections: list[Section]) -> tuple[FileResult, dict]:
+    """Read some sections of `text` in this process with the reference reader: their findings
+    and columns (an incremental update reads the few that changed)."""
     global _TEXT
     _TEXT = text
     try:
-        batch, pieces = _read_batch((path, sections, fast))
+        batch, (cols,) = _read_batch((path, sections, False))
     finally:
         _TEXT = None
-    if len(pieces) == 1:
-        return batch, pieces[0]
-    joined: dict = {}
-    for piece in pieces:
-        for table, data in piece.items():
-            joined.setdefault(table, []).append(data)
-    return batch, {t: _concat(parts) for t, parts in joined.items()}
-
-
-def _concat(parts: list) -> dict[str, list]:
-    """Pieces of one table (lists or Arrow tables) as one set of columns."""
-    out: dict[str, list] = {}
-    for data in parts:
-        cols = data.to_pydict() if not isinstance(data, dict) else data
-        for c, values in cols.items():
-            out.setdefault(c, []).extend(values)
-    return out
+    return batch, cols
 
 
 def _batches(sections: list[Section], batch_bytes: int) -> list[list[Section]]:

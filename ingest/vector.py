@@ -48,6 +48,7 @@ from .document import (
     MAX_TEXT,
     TOTAL_TOLERANCE_MS,
     FileResult,
+    columns,
     libraries_label,
     read_skeleton,
     source_id_for,
@@ -142,7 +143,7 @@ def _check(wrong: pa.Array, section: pa.Array) -> None:
         raise NotFast(set(pc.unique(section.filter(wrong)).to_pylist()))
 
 
-def read(file: str, text: str, sections: list, source_id: int | None = None) -> Batch:
+def read(file: str, text: str, sections: list) -> Batch:
     """Read the machine `sections` (pipeline.Section, consecutive) of `text`.
 
     Raises NotFast naming the sections (indexes in `sections`) that must be read by
@@ -150,7 +151,7 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
     consecutive sections."""
     first, last = sections[0], sections[-1]
     line0 = first.line_offset
-    source_id = source_id_for(file) if source_id is None else source_id
+    source_id = source_id_for(file)
     lines = pc.split_pattern(pa.array([text[first.start:last.end]], pa.string()), "\n").flatten()
     n = len(lines)
     starts = [s.line_offset - line0 for s in sections]
@@ -209,7 +210,7 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
     models = skeleton.models
     if not n_fw:  # no framework entries: the reader read it all
         part.rows = {}
-        return Batch(part, _skeleton_tables(skeleton, {}), pa.array([], pa.int64()))
+        return Batch(part, columns(skeleton.rows), pa.array([], pa.int64()))
 
     # 4. the key lines of the framework entries and libraries: known keys, each once, of the right type
     fw_lines = pc.and_(is_key, in_fw)
@@ -285,6 +286,7 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
         fid = frameworks.get((nm, ver))
         if fid is None:
             fid = frameworks[(nm, ver)] = stable_id("framework", nm, ver)
+            skeleton.rows["frameworks"].append(dict(framework_id=fid, name=nm, version=ver))  # as _Reader._store
         framework_ids.append(fid)
         labels.append(libraries_label(lib) if lib else None)
     # run_id_of((machine key, model key, name, version, library key, precision)), as stable_id joins it
@@ -322,8 +324,8 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
     order.append(pc.add(pc.multiply(pc.indices_nonzero(sel), 4), 3))
     # in the reference's order: by run, then forward, backward, total, memory
     tables["measurements"] = pa.concat_tables(parts).take(pc.sort_indices(pa.chunked_array(order)))
-    tables = {t: data for t, data in tables.items() if data.num_rows}  # as pipeline.columns: no empty tables
-    tables.update(_skeleton_tables(skeleton, frameworks))
+    tables = {t: data for t, data in tables.items() if data.num_rows}  # as columns(): no empty tables
+    tables.update(columns(skeleton.rows))  # machines, devices, models, source_machines, frameworks
 
     # 6. the warnings of the entries, placed among the reader's where the reference walk makes them
     device_bytes = pa.array([m[4] for m in models], pa.int64()).take(fw_model)
@@ -367,19 +369,6 @@ def read(file: str, text: str, sections: list, source_id: int | None = None) -> 
     result.findings += part.findings[done:]
     result.machines, result.machine_lines = part.machines, part.machine_lines
     return Batch(result, tables, run_id)
-
-
-def _skeleton_tables(skeleton, frameworks: dict[tuple[str, str], int]) -> dict[str, dict[str, list]]:
-    """The columns of the rows the reference reader made, and of the frameworks seen."""
-    tables = {}
-    for t in ("machines", "devices", "models", "source_machines"):
-        rows = skeleton.rows[t]
-        if rows:
-            tables[t] = {c: [row[c] for row in rows] for c in rows[0]}
-    if frameworks:
-        tables["frameworks"] = {"framework_id": list(frameworks.values()),
-                                "name": [k[0] for k in frameworks], "version": [k[1] for k in frameworks]}
-    return tables
 
 
 def _measurements(run_id, metric, key, value, unit, written) -> pa.Table:
