@@ -34,7 +34,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from . import pipeline
-from .document import TOTAL_TOLERANCE_MS, FileResult, check_across, file_kind, run_id_of, source_id_for
+from .document import (
+    TOTAL_TOLERANCE_MS,
+    FileResult,
+    check_across,
+    file_kind,
+    regular_size,
+    run_id_of,
+    source_id_for,
+)
 from .errors import Finding, InvalidInput, NotAWarehouse, WarehouseBusy, WarehouseWriteError
 
 if TYPE_CHECKING:
@@ -216,12 +224,7 @@ def check_files(paths: list[str], sink=None, split: bool = True, on_progress=Non
     sections has to be read again in one piece; without one, rows are checked and dropped
     (and such a file is read again here).
     on_progress(fraction) follows the bytes read over all files."""
-    sizes = []
-    for p in paths:
-        try:
-            sizes.append(os.path.getsize(p))
-        except OSError:
-            sizes.append(0)
+    sizes = [regular_size(p) for p in paths]
     total = max(sum(sizes), 1)
     results: list[FileResult] = []
     first: dict[str, str] = {}
@@ -530,12 +533,12 @@ def build(db: str, catalog: Catalog, file_list: list[str], spec: str, progress=N
     try:
         # the first big file is loaded, split and handed to the worker processes first: they
         # fork before this process imports duckdb, and parse while it creates the warehouse
-        first = next((p for p in file_list if _size(p) >= pipeline.PARALLEL_MIN_BYTES), None)
+        first = next((p for p in file_list if regular_size(p) >= pipeline.PARALLEL_MIN_BYTES), None)
         if first is not None and file_list.count(first) == 1:
             started = pipeline.start(first, split=split, fast=fast)
         builder = Builder(db, catalog)
         try:
-            if progress and sum(map(_size, file_list)) < pipeline.PARALLEL_MIN_BYTES:
+            if progress and sum(map(regular_size, file_list)) < pipeline.PARALLEL_MIN_BYTES:
                 progress = None  # a bar only for big inputs: small ones take a moment
             on_progress = progress and (lambda fraction: progress(int(fraction * 999), 1000, "reading and loading"))
             results, findings = check_files(file_list, builder.sink, split, on_progress, fast, started)
@@ -554,15 +557,6 @@ def build(db: str, catalog: Catalog, file_list: list[str], spec: str, progress=N
         if collecting:
             gc.enable()
     return findings
-
-
-def _size(path: str) -> int:
-    """The size of a regular file; 0 for anything else (which is read, and reported, later)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return 0
-    return st.st_size if stat.S_ISREG(st.st_mode) else 0
 
 
 def _remove(path: str) -> None:

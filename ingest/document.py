@@ -829,6 +829,15 @@ def file_kind(mode: int) -> str:
     return "not a regular file"
 
 
+def regular_size(path: str) -> int:
+    """The size of a regular file; 0 for anything else (which is read, and reported, later)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return 0
+    return st.st_size if stat.S_ISREG(st.st_mode) else 0
+
+
 def read_regular(path: str, limit: int = MAX_INPUT_BYTES) -> bytes:
     """The bytes of the regular file `path`, at most `limit` of them.
 

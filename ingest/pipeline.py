@@ -27,7 +27,7 @@ import sys
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 
-from .document import ROW_TABLES, FileResult, columns, load_file, read_text
+from .document import ROW_TABLES, FileResult, columns, load_file, read_text, regular_size
 from .errors import WarehouseWriteError
 from .locate import _KEY, split_key
 
@@ -218,13 +218,6 @@ def _quiet_worker(parent: int) -> None:
         os._exit(0)
 
 
-def _size_of(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
-
 def workers_default() -> int:
     return max(1, min(os.cpu_count() or 1, int(os.environ.get("DLBENCH_WORKERS", "0")) or 8))
 
@@ -258,7 +251,7 @@ def start(path: str, workers: int | None = None, split: bool = True, fast: bool 
     workers parse while it creates the warehouse). See read()."""
     global _TEXT
     importing = None
-    if fast is not False and split and _size_of(path) >= PARALLEL_MIN_BYTES:
+    if fast is not False and split and regular_size(path) >= PARALLEL_MIN_BYTES:
         # the fast path's imports (pyarrow: a sixth of a second) on a thread, while this one reads and
         # hashes the file (which lets go of the GIL); joined before the fork
         import importlib
