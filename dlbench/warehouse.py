@@ -171,25 +171,22 @@ def build_warehouse(paths: list[str] | None, db: str = DEFAULT_DB, *, progress=N
     return summary
 
 
-def _names(con) -> tuple[set[str], set[str]]:
-    """The names of the views and of the macros in the database."""
+def _catalog(con) -> tuple[set[str], dict[str, str]]:
+    """The database's views (names) and macros (name -> 'macro' or 'table_macro')."""
     views = {n for (n,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal "
                                        "AND database_name = current_database() AND schema_name = 'main'").fetchall()}
-    macros = {n for (n,) in con.execute(
-        "SELECT DISTINCT function_name FROM duckdb_functions() WHERE NOT internal "
-        "AND database_name = current_database() AND function_type IN ('macro', 'table_macro')").fetchall()}
+    macros = dict(con.execute(
+        "SELECT DISTINCT function_name, function_type FROM duckdb_functions() WHERE NOT internal "
+        "AND database_name = current_database() AND function_type IN ('macro', 'table_macro')").fetchall())
     return views, macros
 
 
 def _drop_views(con) -> None:
-    """Drop this warehouse's views and macros (an incremental update recreates them,
-    so that a copy built by an older checkout gets the current SQL)."""
-    for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal "
-                               "AND database_name = current_database() AND schema_name = 'main'").fetchall():
+    """Drop this warehouse's views and macros (before they are made again)."""
+    views, macros = _catalog(con)
+    for name in views:
         con.execute(f'DROP VIEW IF EXISTS "{name}"')
-    for name, kind in con.execute(
-            "SELECT DISTINCT function_name, function_type FROM duckdb_functions() WHERE NOT internal "
-            "AND database_name = current_database() AND function_type IN ('macro', 'table_macro')").fetchall():
+    for name, kind in macros.items():
         con.execute(f'DROP MACRO {"TABLE " if kind == "table_macro" else ""}IF EXISTS "{name}"')
 
 
@@ -198,8 +195,10 @@ def create_views(con, fresh: bool = False, copied: bool = False) -> None:
     which has none to drop). `copied`: the database is a copy of a warehouse of this version
     (an incremental update), whose views and macros are this SQL's already: they are made
     again only when one of them is missing (dropped by hand, say)."""
-    if copied and _names(con) == ({v.name for v in sqlfiles.creation_order()}, sqlfiles.macro_names()):
-        return
+    if copied:
+        views, macros = _catalog(con)
+        if (views, set(macros)) == ({v.name for v in sqlfiles.creation_order()}, sqlfiles.macro_names()):
+            return
     if not fresh:
         _drop_views(con)
     # views first: DuckDB binds a table macro's query when the macro is created,
