@@ -84,12 +84,19 @@ def edit_sections(text: str) -> str:
         '[[zz-new.models.frameworks]]\nname = "Torch"\nversion = "7"\nforward = 10\nbackward = 20\n'
 
 
+def _count_sections_read(monkeypatch):
+    """How many sections each batch read from now on (pipeline._read_batch, spied on); and the
+    function spied on, to put back."""
+    calls: list[int] = []
+    real = pipeline._read_batch
+    monkeypatch.setattr(pipeline, "_read_batch", lambda job: calls.append(len(job[1])) or real(job))
+    return calls, real
+
+
 def test_incremental_reingest_equals_full_rebuild(big, monkeypatch):
     ingest(["big.toml"], "inc.duckdb")
     big.write_text(edit_sections(big.read_text()))
-    calls = []
-    real = pipeline._read_batch
-    monkeypatch.setattr(pipeline, "_read_batch", lambda job: calls.append(len(job[1])) or real(job))
+    calls, real = _count_sections_read(monkeypatch)
     ingest(["big.toml"], "inc.duckdb")
     # re-read: machine 3 (a comment line inside it), machine 5, the last machine (a newline
     # more at its end) and the new one; machines 4, 6, 7, 9, 10 only moved and are not read
@@ -107,9 +114,7 @@ def test_incremental_reingest_records_the_new_stat(big, monkeypatch):
     monkeypatch.setattr(warehouse, "UNSURE_WITHIN_S", 0.0)
     ingest(["big.toml"], "inc.duckdb")
     big.write_text(edit_sections(big.read_text()))
-    calls = []
-    real = pipeline._read_batch
-    monkeypatch.setattr(pipeline, "_read_batch", lambda job: calls.append(len(job[1])) or real(job))
+    calls, _ = _count_sections_read(monkeypatch)
     ingest(["big.toml"], "inc.duckdb")
     assert calls == [4]  # an incremental update
     st = os.stat("big.toml")

@@ -158,8 +158,18 @@ def test_sizes_are_the_reference_s(text):
     value, bad = vector._sizes(pa.array([text]))
     expected = units.parse_size(text)
     if bad[0].as_py():
-        return  # the reference reader reads this entry
+        event("left to the reference reader")
+        return
+    event("read here")
     assert value.to_pylist() == [expected]
+
+
+def test_sizes_as_files_write_them_are_read_here():
+    """The check above must not pass by leaving every size to the reference reader."""
+    texts = ["1750MB", "12GiB", "0MB", "336.5GB", "8GB", "1.5TB"]
+    value, bad = vector._sizes(pa.array(texts))
+    assert bad.to_pylist() == [False] * len(texts)
+    assert value.to_pylist() == [units.parse_size(t) for t in texts]
 
 
 # -- the property: any file, mutated or not -----------------------------------------------------------
