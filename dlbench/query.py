@@ -93,7 +93,7 @@ def _message(e: Exception) -> str:
 
 def read_sql_file(path: str) -> str:
     """The text of `query --file PATH`: a regular UTF-8 file of at most MAX_SQL_FILE_BYTES."""
-    from .ingest.document import NotARegularFile, read_regular
+    from .ingest.files import NotARegularFile, read_regular
 
     try:
         data = read_regular(path, MAX_SQL_FILE_BYTES)

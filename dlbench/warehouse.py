@@ -389,7 +389,7 @@ def stale_reason(db: str, stored=None) -> str | None:
     for path, abs_path, sha, *recorded in sources:
         if _same_file(abs_path, recorded):
             continue
-        from .ingest.pipeline import file_sha256
+        from .ingest.files import file_sha256
 
         if file_sha256(abs_path) != sha:
             return f"{path} changed"

@@ -38,12 +38,11 @@ from .document import (
     TOTAL_TOLERANCE_MS,
     FileResult,
     check_across,
-    file_kind,
-    regular_size,
     run_id_of,
     source_id_for,
 )
 from .errors import Finding, InvalidInput, NotAWarehouse, WarehouseBusy, WarehouseWriteError
+from .files import file_kind, regular_size
 
 if TYPE_CHECKING:
     import duckdb

@@ -18,12 +18,12 @@ import json
 import math
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 
 import tomli
 
 from .errors import Finding
+from .files import MAX_INPUT_BYTES, NotARegularFile, read_regular
 from .locate import KeyLocator, header_lines, nesting_position
 from .units import (
     COUNT_EXPECTED,
@@ -38,7 +38,6 @@ MAX_TEXT = 500  # characters in a name, version or other label
 MAX_MS = 1e12  # a timing above this (about 31 years) is a typo
 MAX_COUNT = 2**31 - 1  # cores, quantity, batch_size are INTEGER columns
 MAX_DEPTH = 100  # levels of tables, arrays and inline tables a value may be nested (real files use 5)
-MAX_INPUT_BYTES = 1 << 30  # 1 GiB: an input file above this is refused (real files are a few MB)
 DEPTH_EXPECTED = f"at most {MAX_DEPTH} levels"
 NONFINITE_EXPECTED = "a finite number (unknown keys are kept as JSON, which has no nan or inf)"
 TIME_EXPECTED = "a positive number of milliseconds such as 25 or 25.5"
@@ -813,53 +812,6 @@ def read_file(path: str) -> FileResult:
     if text is None:
         return result
     return read_text(text, result)
-
-
-class NotARegularFile(OSError):
-    "A path names a directory, FIFO, device or socket, or a file above the size limit"
-
-
-def file_kind(mode: int) -> str:
-    """What a path that is not a regular file is, in words (\"a FIFO (named pipe)\")."""
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
-def regular_size(path: str) -> int:
-    """The size of a regular file; 0 for anything else (which is read, and reported, later)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return 0
-    return st.st_size if stat.S_ISREG(st.st_mode) else 0
-
-
-def read_regular(path: str, limit: int = MAX_INPUT_BYTES) -> bytes:
-    """The bytes of the regular file `path`, at most `limit` of them.
-
-    Opened without blocking and checked on the open descriptor, so a FIFO never
-    hangs and a device (/dev/zero) is never read; raises NotARegularFile for
-    those and for a file above `limit`, OSError when it cannot be read."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        st = os.fstat(fd)
-    except BaseException:
-        os.close(fd)
-        raise
-    if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
-        os.close(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise NotARegularFile(f"is {file_kind(st.st_mode)}")
-        raise NotARegularFile(f"is {st.st_size:,} bytes, above the limit of {limit:,} bytes")
-    with open(fd, "rb") as fh:
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise NotARegularFile(f"is above the limit of {limit:,} bytes")
-    return data
 
 
 def load_file(path: str) -> tuple[FileResult, str | None]:

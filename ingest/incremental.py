@@ -26,7 +26,7 @@ import contextlib
 import datetime as dt
 import os
 
-from . import pipeline
+from . import files, pipeline
 from .document import (
     FileResult,
     check_across,
@@ -82,7 +82,7 @@ def update(db: str, file_list: list[str], spec: str, builder_cls, schema_version
     old_sha = {sid: sha for sid, _, _, sha in sources}
     for path in file_list:
         sid = source_id_for(path)
-        if pipeline.file_sha256(path) == old_sha[sid]:
+        if files.file_sha256(path) == old_sha[sid]:
             continue
         old = by_source.get(sid)
         if not old:

@@ -22,13 +22,13 @@ import itertools
 import os
 import re
 import signal
-import stat
 import sys
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 
-from .document import ROW_TABLES, FileResult, columns, load_file, read_text, regular_size
+from .document import ROW_TABLES, FileResult, columns, load_file, read_text
 from .errors import WarehouseWriteError
+from .files import regular_size
 from .locate import _KEY, split_key
 
 PARALLEL_MIN_BYTES = 1 << 20  # smaller files are read in one piece
@@ -80,27 +80,6 @@ def split_sections(text: str, prefix: bool = False) -> list[Section] | None:
         end = found[i + 1].start() if i + 1 < len(found) else len(text)
         sections.append(Section(keys[i], m.start(), end, line))
     return sections
-
-
-def file_sha256(path: str) -> str | None:
-    """The sha256 of a regular file; None when it is missing, unreadable or not a
-    regular file (a FIFO would block, a device never end)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return None
-    with open(fd, "rb") as fh:
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
-            if sys.version_info >= (3, 11):
-                return hashlib.file_digest(fh, "sha256").hexdigest()
-            digest = hashlib.sha256()  # Python 3.10 (requires-python) has no file_digest
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-            return digest.hexdigest()
-        except OSError:
-            return None
 
 
 def section_facts(text: str, sections: list[Section]) -> list[dict]:

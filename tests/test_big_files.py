@@ -122,7 +122,9 @@ def test_incremental_reingest_records_the_new_stat(big, monkeypatch):
         assert con.execute("SELECT size_bytes, mtime_ns, ctime_ns, inode FROM sources").fetchall() == [
             (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)]
     hashed = []
-    monkeypatch.setattr(pipeline, "file_sha256", lambda path: hashed.append(path))
+    from dlbench.ingest import files
+
+    monkeypatch.setattr(files, "file_sha256", lambda path: hashed.append(path))
     assert warehouse.stale_reason("inc.duckdb") is None
     assert hashed == []
 
