@@ -19,6 +19,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import tomli
 
@@ -736,6 +737,18 @@ class _Reader(_Checks):
             self.rows["samples"].extend((run_id, metric, i, v, w) for i, (v, w) in enumerate(points, 1))
 
 
+class ModelRead(NamedTuple):
+    """What the runs of a model read elsewhere need of it (SkeletonReader.models)."""
+
+    machine_key: str
+    machine_id: int
+    position: int  # in its machine's models
+    model_id: int
+    model_key: str
+    device_bytes: int  # the machine's device memory
+    findings_before: int  # findings made before its runs' (the reference walk reads them next)
+
+
 class SkeletonReader(_Reader):
     """The machines, hosts, devices and models of a text whose framework entries are read
     elsewhere (ingest.vector reads them, vectorised): every check and row of _Reader for
@@ -749,9 +762,7 @@ class SkeletonReader(_Reader):
         super().__init__(result, text, 0)
         self.line_map = line_map
         self.has_frameworks = has_frameworks
-        # per model, in the order written: (machine key, position, model_id, model key,
-        # the machine's device memory in bytes, how many findings were made before its runs')
-        self.models: list[tuple[str, int, int, str, int, int]] = []
+        self.models: list[ModelRead] = []  # per model, in the order written
 
     def pos(self, path) -> tuple[int, int]:
         line, col = super().pos(path)
@@ -761,7 +772,7 @@ class SkeletonReader(_Reader):
         k = len(self.models)
         has = self.has_frameworks[k] if k < len(self.has_frameworks) else False
         _, mkey, model_id = self.model_row(key, machine_id, i, m, has_frameworks=has)
-        self.models.append((key, i, model_id, mkey, device_bytes, len(self.r.findings)))
+        self.models.append(ModelRead(key, machine_id, i, model_id, mkey, device_bytes, len(self.r.findings)))
 
 
 def read_skeleton(text: str, result: FileResult, line_map: list[int],

@@ -39,7 +39,7 @@ in tests/test_vector.py checks it on generated and mutated files).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -99,8 +99,8 @@ class Batch:
     FileResult, with the big tables as Arrow tables and the runs as ids only."""
 
     result: FileResult
-    tables: dict[str, pa.Table | dict[str, list]] = field(default_factory=dict)
-    run_ids: pa.Array | None = None
+    tables: dict[str, pa.Table | dict[str, list]]
+    run_ids: pa.Array
 
 
 def _count(size: int) -> pa.Array:
@@ -235,13 +235,13 @@ def read(file: str, text: str, sections: list) -> Batch:
     lib_rank = _ranks(lib_header)
     v_entry = pc.if_else(is_fw_value, fw_rank.take(v_header), lib_rank.take(v_header))
 
-    def pivot(kind_mask, key: str, size: int, *columns: pa.Array) -> list[pa.Array]:
+    def pivot(kind_mask, key: str, size: int, *arrays: pa.Array) -> list[pa.Array]:
         """The values of `key` in each entry (or library): null where it is not given."""
         sel = pc.and_(kind_mask, pc.equal(v_key, key))
         at = v_entry.filter(sel)
         if len(at) > 1:
             _check(pc.less_equal(at.slice(1), at.slice(0, len(at) - 1)), v_section.filter(sel).slice(1))  # twice
-        return [_scatter(at, c.filter(sel), size) for c in columns]
+        return [_scatter(at, a.filter(sel), size) for a in arrays]
 
     lib_value = pc.invert(is_fw_value)
     name, = pivot(is_fw_value, "name", n_fw, v_string)
@@ -290,13 +290,13 @@ def read(file: str, text: str, sections: list) -> Batch:
         framework_ids.append(fid)
         labels.append(libraries_label(lib) if lib else None)
     # run_id_of((machine key, model key, name, version, library key, precision)), as stable_id joins it
-    prefixes = pa.array([f"run\x1f{m[0]}\x1f{m[3]}\x1f" for m in models], pa.string()).take(fw_model)
+    prefixes = pa.array([f"run\x1f{m.machine_key}\x1f{m.model_key}\x1f" for m in models], pa.string()).take(fw_model)
     keys = pc.binary_join_element_wise(prefixes, pa.array(suffixes, pa.string()).take(stack.indices), "")
     blake2b, from_bytes = hashlib.blake2b, int.from_bytes
     run_id = pa.array([from_bytes(blake2b(k, digest_size=8).digest(), "big") >> 12
                        for k in keys.cast(pa.binary()).to_pylist()], pa.int64())
-    machine_ids = pa.array([stable_id("machine", m[0]) for m in models], pa.int64())
-    model_ids = pa.array([m[2] for m in models], pa.int64())
+    machine_ids = pa.array([m.machine_id for m in models], pa.int64())
+    model_ids = pa.array([m.model_id for m in models], pa.int64())
     has_libraries = pc.greater(pc.subtract(pa.concat_arrays([lib_start.slice(1), pa.array([n_lib], pa.int64())]),
                                            lib_start), 0)
     none = pa.nulls(n_fw, pa.string())
@@ -328,7 +328,7 @@ def read(file: str, text: str, sections: list) -> Batch:
     tables.update(columns(skeleton.rows))  # machines, devices, models, source_machines, frameworks
 
     # 6. the warnings of the entries, placed among the reader's where the reference walk makes them
-    device_bytes = pa.array([m[4] for m in models], pa.int64()).take(fw_model)
+    device_bytes = pa.array([m.device_bytes for m in models], pa.int64()).take(fw_model)
     no_memory = pc.is_null(memory)
     above = pc.fill_null(pc.and_(pc.greater(device_bytes, 0), pc.greater(memory, device_bytes)), False)
     both = pc.add(values["forward"], values["backward"])
@@ -344,8 +344,8 @@ def read(file: str, text: str, sections: list) -> Batch:
             get(fw_model), get(no_memory), get(above), get(off), get(fw_line), get(fw_col), get(memory_line),
             get(memory_col), get(total_line), get(total_col), get(memory_text), get(device_bytes),
             get(values["forward"]), get(values["backward"]), get(values["total"]), get(fw_position)):
-        key = models[m][0]
-        at = f"{key}.models[{models[m][1]}].frameworks[{pos}]"  # format_path of a bare key's entry
+        key = models[m].machine_key
+        at = f"{key}.models[{models[m].position}].frameworks[{pos}]"  # format_path of a bare key's entry
         out = per_model.setdefault(m, [])
         if miss:
             out.append(Finding("warning", file, line, col, at,
@@ -363,7 +363,7 @@ def read(file: str, text: str, sections: list) -> Batch:
     result = FileResult(path=file, abs_path="")
     done = 0
     for m, found in sorted(per_model.items()):
-        mark = models[m][5]
+        mark = models[m].findings_before
         result.findings += part.findings[done:mark] + found
         done = mark
     result.findings += part.findings[done:]
