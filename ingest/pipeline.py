@@ -205,10 +205,9 @@ class Reading:
     """A file being read: loaded, split and handed to worker processes by start(), its
     batches consumed by read(). close() stops the workers (read() does, when done)."""
 
-    def __init__(self, path: str, result: FileResult, text: str | None, sections: list[Section] | None,
-                 jobs: list, pool=None, batches=None):
-        self.path, self.result, self.text, self.sections = path, result, text, sections
-        self.jobs, self.pool, self.batches = jobs, pool, batches
+    def __init__(self, path: str, result: FileResult, text: str | None, jobs: list, pool=None, batches=None):
+        self.path, self.result, self.text = path, result, text
+        self.jobs, self.pool, self.batches = jobs, pool, batches  # no jobs: read in one piece
         self.loaded = text is not None  # False: the file could not be read as text (see result.findings)
         self.size = len(text) if text is not None else 0
 
@@ -241,12 +240,12 @@ def start(path: str, workers: int | None = None, split: bool = True, fast: bool 
         importing.start()
     result, text = load_file(path)
     if text is None:
-        return Reading(path, result, None, None, [])
+        return Reading(path, result, None, [])
     sections = split_sections(text, prefix=True) if split and len(text) >= PARALLEL_MIN_BYTES else None
     if sections is not None and not _read_prefix(result, text[:sections[0].start], sections):
         sections = None
     if sections is None:
-        return Reading(path, result, text, None, [])
+        return Reading(path, result, text, [])
     fast = fast is not False
     jobs = [(path, b, fast) for b in _batches(sections, FAST_BATCH_BYTES if fast else BATCH_BYTES)]
     workers = workers or workers_default()
@@ -266,7 +265,7 @@ def start(path: str, workers: int | None = None, split: bool = True, fast: bool 
         pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork"),
                                    initializer=_quiet_worker, initargs=(os.getpid(),))
         try:
-            reading = Reading(path, result, text, sections, jobs, pool, pool.map(_read_batch, jobs))
+            reading = Reading(path, result, text, jobs, pool, pool.map(_read_batch, jobs))
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             _TEXT = None
@@ -275,7 +274,7 @@ def start(path: str, workers: int | None = None, split: bool = True, fast: bool 
         # process needs no copy of it, and its memory goes to the warehouse's rows instead
         reading.text = _TEXT = None
         return reading
-    return Reading(path, result, text, sections, jobs, None, map(_read_batch, jobs))
+    return Reading(path, result, text, jobs, None, map(_read_batch, jobs))
 
 
 def read(path: str, sink=None, workers: int | None = None, split: bool = True,
@@ -295,7 +294,7 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True,
     try:
         if not reading.loaded:
             return result
-        if reading.sections is None:
+        if not reading.jobs:
             assert text is not None
             read_text(text, result)
             _sink(result, columns(result.rows), sink)
