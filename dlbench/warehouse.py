@@ -217,13 +217,15 @@ def connect(db: str = DEFAULT_DB, config: dict | None = None):
     writing), or WarehouseDamaged (a dlbench warehouse DuckDB cannot open)."""
     import duckdb
 
-    if not os.path.exists(db):
+    from .ingest.files import database_kind
+
+    kind = database_kind(db)  # NotAWarehouse for a FIFO, a folder, ...
+    if kind == "missing":
         raise WarehouseMissing(f"no warehouse at {db}; run `python cli.py ingest` first")
-    if not _duckdb_file(db):  # the ingest's check says what it is (and refuses it)
+    if kind == "foreign":  # the builder's refusal says what it takes to be replaced
         from .ingest import build as builder
 
-        if builder.check_target(db, deep=False) == "missing":
-            raise WarehouseMissing(f"no warehouse at {db}; run `python cli.py ingest` first")
+        builder.check_target(db, deep=False)
     stale = stale_wal(db)
     if stale:
         raise WarehouseDamaged(db, stale)
@@ -249,19 +251,6 @@ def connect(db: str = DEFAULT_DB, config: dict | None = None):
         raise NotAWarehouse(f"{db} is a DuckDB database but not a dlbench warehouse (it has no table "
                             "warehouse_meta); nothing was changed")
     return con
-
-
-def _duckdb_file(db: str) -> bool:
-    """Whether `db` is a regular file with DuckDB's header: what ingest.build.identify(deep=False)
-    calls a warehouse, checked here without importing the ingest. Anything else goes to
-    identify, for its verdict and its message."""
-    try:
-        if not stat.S_ISREG(os.stat(db).st_mode):  # never opened: a FIFO would block
-            return False
-        with open(db, "rb") as fh:
-            return fh.read(16)[8:12] == b"DUCK"
-    except OSError:
-        return False
 
 
 def stale_wal(db: str) -> str | None:

@@ -27,7 +27,6 @@ import glob
 import json
 import os
 import signal
-import stat
 import sys
 import time
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ from .document import (
     source_id_for,
 )
 from .errors import Finding, InvalidInput, NotAWarehouse, WarehouseBusy, WarehouseWriteError
-from .files import file_kind, regular_size
+from .files import database_kind, regular_size
 
 if TYPE_CHECKING:
     import duckdb
@@ -53,7 +52,6 @@ SMALL_INSERT_ROWS = 5000  # fewer rows than this are inserted without pyarrow
 # rows of the fast path's Arrow tables held back per table before an INSERT: DuckDB spends less on a
 # few big inserts than on one per batch (0.30 s against 0.41 s of CPU for the 100k-run file)
 ARROW_FLUSH_ROWS = 250_000
-DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 WAREHOUSE_MARK = b"warehouse_meta"  # the table that makes a DuckDB file a dlbench warehouse
 # targets this process has replaced with a new build (so an interruption after the
 # rename is not reported as "the previous warehouse is unchanged")
@@ -143,21 +141,9 @@ def identify(db: str, deep: bool = True) -> str:
 
     Raises NotAWarehouse for a path that is not a regular file. With deep=False only
     the file's kind and DuckDB header are looked at (no database is opened)."""
-    try:
-        st = os.stat(db)
-    except FileNotFoundError:
-        return "missing"
-    except OSError as e:
-        raise NotAWarehouse(f"{db} cannot be inspected ({e.strerror}); nothing was changed") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise NotAWarehouse(f"{db} is {file_kind(st.st_mode)}, not a dlbench warehouse; nothing was changed")
-    try:
-        with open(db, "rb") as fh:
-            head = fh.read(16)
-    except OSError as e:
-        raise NotAWarehouse(f"{db} cannot be read ({e.strerror}); nothing was changed") from None
-    if head[8:12] != DUCKDB_MAGIC:
-        return "foreign"
+    kind = database_kind(db)
+    if kind != "duckdb":
+        return kind
     if not deep:
         return "warehouse"
     import duckdb

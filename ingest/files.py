@@ -1,7 +1,7 @@
 """The input files themselves, before any TOML: what a path is, its size, its bytes, its sha256.
 
-Standard library only, so that checking whether the warehouse is up to date (a stat, and a
-sha256 when the stat changed) imports no reader.
+Standard library only, so that opening the warehouse and checking whether it is up to date
+(a stat, and a sha256 when the stat changed) imports no reader.
 """
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ import os
 import stat
 import sys
 
+from .errors import NotAWarehouse
+
 MAX_INPUT_BYTES = 1 << 30  # 1 GiB: an input file above this is refused (real files are a few MB)
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 
 class NotARegularFile(OSError):
@@ -79,3 +82,23 @@ def file_sha256(path: str) -> str | None:
             return digest.hexdigest()
         except OSError:
             return None
+
+
+def database_kind(db: str) -> str:
+    """What is at `db`, from its kind and first bytes alone: "missing", "duckdb" (a regular
+    file with DuckDB's header) or "foreign". Raises NotAWarehouse for a path that is not a
+    regular file (never opened: a FIFO would block) or cannot be read."""
+    try:
+        st = os.stat(db)
+    except FileNotFoundError:
+        return "missing"
+    except OSError as e:
+        raise NotAWarehouse(f"{db} cannot be inspected ({e.strerror}); nothing was changed") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise NotAWarehouse(f"{db} is {file_kind(st.st_mode)}, not a dlbench warehouse; nothing was changed")
+    try:
+        with open(db, "rb") as fh:
+            head = fh.read(16)
+    except OSError as e:
+        raise NotAWarehouse(f"{db} cannot be read ({e.strerror}); nothing was changed") from None
+    return "duckdb" if head[8:12] == DUCKDB_MAGIC else "foreign"
