@@ -17,7 +17,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "benchmark.toml"
 CONVNET = ROOT / "data" / "convnet-benchmarks.toml"
-sys.path.insert(0, str(ROOT))
+
+
+class _InstalledPackageOnly:
+    """The tests import dlbench as installed, never the checkout's ingest/ as a top-level package: that
+    would be a second copy of every module (ingest.errors.DlbenchError is not dlbench.ingest.errors's)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "ingest" or name.startswith("ingest."):
+            raise ImportError(f"import dlbench.{name}, not {name}: the tests use the installed package only")
+        return None
+
+
+sys.meta_path.insert(0, _InstalledPackageOnly())
 
 
 @pytest.fixture(autouse=True)
@@ -62,9 +74,9 @@ def cli(*args, **kw):
     """Run a command in-process with Typer's CliRunner (stderr kept apart)."""
     from typer.testing import CliRunner
 
-    import cli as cli_module
+    from dlbench.cli import app
 
-    return CliRunner().invoke(cli_module.app, [str(a) for a in args], catch_exceptions=False, **kw)
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False, **kw)
 
 
 def pytest_collection_modifyitems(items):

@@ -10,8 +10,10 @@ import sys
 
 import pytest
 
-from bench import generate, harness
 from conftest import ROOT, sha256
+
+sys.path.insert(0, str(ROOT))  # the harness is the checkout's bench/, not part of the package
+from bench import generate, harness  # noqa: E402
 from dlbench import sqlfiles
 
 pytestmark = pytest.mark.slow  # runs the benchmark harness on generated files

@@ -271,9 +271,9 @@ def test_invalid_input_raises_from_library(project):
 def test_every_command_has_help():
     import typer.main  # typer vendors its own click: walk its objects by their attributes
 
-    import cli
+    from dlbench.cli import app
 
-    group = typer.main.get_command(cli.app)
+    group = typer.main.get_command(app)
 
     def walk(cmd, name):
         yield name, cmd

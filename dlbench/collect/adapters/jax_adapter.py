@@ -10,6 +10,7 @@ available().
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from ..errors import DeviceUnavailable, FrameworkMissing, PrecisionUnsupported
 from ..models import AvgPool, Concat, Conv, Flatten, Linear, MaxPool, ModelSpec, ReLU, Threshold, output_shape
@@ -143,7 +144,7 @@ def _init(jnp, layers, dtype, rng=None):
     import numpy as np
 
     rng = np.random.default_rng(0) if rng is None else rng
-    params = []
+    params: list[Any] = []  # a layer's (weight, bias), a Concat's branches, () for no parameters
     for layer in layers:
         if isinstance(layer, Conv):
             fan_in = layer.in_channels * layer.kernel ** 2
@@ -166,8 +167,8 @@ def _apply(jax, jnp, layers, params, x):
     for layer, p in zip(layers, params):
         if isinstance(layer, Conv):
             w, b = p
-            pad = ((layer.pad, layer.pad), (layer.pad, layer.pad))
-            x = lax.conv_general_dilated(x, w, (layer.stride, layer.stride), pad,
+            conv_pad = ((layer.pad, layer.pad), (layer.pad, layer.pad))
+            x = lax.conv_general_dilated(x, w, (layer.stride, layer.stride), conv_pad,
                                          dimension_numbers=("NCHW", "OIHW", "NCHW"))
             x = x + b[None, :, None, None]
         elif isinstance(layer, MaxPool):

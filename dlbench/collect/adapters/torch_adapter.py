@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ..errors import DeviceUnavailable, FrameworkMissing, PrecisionUnsupported
 from ..models import AvgPool, Concat, Conv, Flatten, Linear, MaxPool, ModelSpec, ReLU, Threshold, output_shape
@@ -133,7 +134,9 @@ def _module(nn, layer):
 def _Concat(nn, layer):
     import torch
 
-    class Concat(nn.Module):
+    module: Any = nn.Module  # torch is imported lazily, so its class is a value here
+
+    class Concat(module):
         """nn.Concat(2) of torch7: every branch on the same input, joined on channels."""
 
         def __init__(self):
