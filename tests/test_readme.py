@@ -42,6 +42,14 @@ def test_report_example_is_the_start_of_the_golden_report():
     assert f"`dlbench: rebuilt warehouse.duckdb from {files} file(s) ({runs} runs) ...`" in README
 
 
+def test_the_commands_page_shows_the_rebuild_line_of_a_fresh_clone():
+    """docs/commands.md quotes the whole line the README's first command prints on stderr (the same
+    count the README gives; tests/test_report.py::test_golden_default checks the line's shape)."""
+    line = block_after("They say why on stderr; in a fresh clone:", COMMANDS).strip()
+    counts = re.search(r"`dlbench: rebuilt warehouse.duckdb from (\d+ file\(s\) \(\d+ runs\)) \.\.\.`", README)
+    assert line == f"dlbench: rebuilt warehouse.duckdb from {counts.group(1)}: there is no warehouse yet"
+
+
 def test_trace_example(project):
     shutil.copy(ROOT / "data" / "convnet-benchmarks.toml", project / "data")
     text = block_after("Every number traces to its source line")
