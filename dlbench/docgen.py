@@ -282,6 +282,9 @@ def main(argv: list[str]) -> int:
     if argv not in (["--check"], ["--write"]):
         print("usage: python -m dlbench.docgen --check | --write", file=sys.stderr)
         return 2
+    if not (ROOT / "pyproject.toml").is_file():
+        print(f"docgen: {ROOT} is not a dlbench checkout; run it from one (pip install -e .)", file=sys.stderr)
+        return 2
     problems = env_problems() + broken_links()
     for line in problems:
         print(f"docgen: {line}", file=sys.stderr)
