@@ -55,8 +55,15 @@ ENV_NAME = re.compile(r"""["'](DLBENCH_[A-Z0-9_]+|UPDATE_GOLDEN)\b""")
 def table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     header = list(header)
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """A table cell: one line, `|` escaped, and outside code spans a `<` that would open an HTML tag as
+    `&lt;` (GitHub drops what looks like a tag, such as the `<machine>` of [[<machine>.devices]])."""
+    parts = text.replace("|", "\\|").replace("\n", " ").split("`")
+    return "`".join(p if i % 2 else re.sub(r"<(?=[A-Za-z/!])", "&lt;", p) for i, p in enumerate(parts))
 
 
 def code(text: str) -> str:
@@ -96,6 +103,14 @@ def macros() -> list[tuple[str, str, str, str, str]]:
 def macros_block() -> str:
     return table(["macro", "what it gives", "use"],
                  [(f"[`{sig}`](../sql/{path})", desc, code(use)) for _, sig, desc, use, path in macros()])
+
+
+def tables_block() -> str:
+    """The warehouse tables with the comment above each CREATE TABLE of sql/schema (what one row is, its grain)."""
+    rows = []
+    for comment, name in re.findall(r"((?:^--[^\n]*\n)+)CREATE TABLE (\w+)", sqlfiles.schema_sql(), re.M):
+        rows.append((f"`{name}`", " ".join(line[2:].strip() for line in comment.splitlines())))
+    return table(["table", "one row is"], rows)
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -209,6 +224,7 @@ def marks_block() -> str:
 BLOCKS: dict[str, Callable[[], str]] = {
     "views": views_block,
     "macros": macros_block,
+    "tables": tables_block,
     "commands": commands_block,
     "env": env_block,
     "quality": quality_block,

@@ -85,3 +85,14 @@ def test_every_command_and_option_is_in_the_commands_page():
         for p in command.params:
             shown = ", ".join(p.opts) if p.param_type_name == "option" else (p.metavar or p.name.upper())
             assert shown in section, (name, shown)
+
+
+def test_table_cells_stay_one_cell_and_show_what_looks_like_a_tag():
+    assert docgen.table(["a", "b"], [("x | y", "[[<machine>.devices]], p < 0.01, `<stage>`")]) == (
+        "| a | b |\n| --- | --- |\n| x \\| y | [[&lt;machine>.devices]], p < 0.01, `<stage>` |\n")
+
+
+def test_every_table_of_the_schema_is_listed():
+    rows = docgen.tables_block().splitlines()[2:]
+    assert [r.split("`")[1] for r in rows] == sqlfiles.tables()
+    assert all(r.count(" | ") == 1 and r.endswith(" |") and len(r) > 20 for r in rows)
