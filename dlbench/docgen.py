@@ -71,21 +71,24 @@ def code(text: str) -> str:
 
 
 # -- views and macros --------------------------------------------------------------------------
-def _grain(obj: sqlfiles.SqlObject) -> str:
-    """What one row is: the machine-readable `-- grain: ...` line if the file has one, else the
-    first sentence of its `One row per ...` line."""
-    comment = obj.comment
-    for line in comment:
-        if line.lower().startswith("grain:"):
-            return code(line.split(":", 1)[1].strip())
-    text = " ".join(comment)
-    found = re.search(r"(One row per .*?[.;])(?:\s|$)", text)
+def _one_row(obj: sqlfiles.SqlObject) -> str:
+    """The first sentence of the header's `One row per ...` line."""
+    found = re.search(r"(One row per .*?[.;])(?:\s|$)", " ".join(obj.comment))
     return found.group(1) if found else ""
 
 
+def _grain(obj: sqlfiles.SqlObject) -> str:
+    """The machine-readable `-- grain: ...` line of the header, if it has one."""
+    return next((code(line.split(":", 1)[1].strip()) for line in obj.comment if line.lower().startswith("grain:")),
+                "")
+
+
 def views_block() -> str:
-    rows = [(f"[`{v.name}`](../sql/{v.path})", v.description, _grain(v)) for v in sqlfiles.views()]
-    return table(["view", "what it is", "one row is"], rows)
+    views = sqlfiles.views()
+    rows = [(f"[`{v.name}`](../sql/{v.path})", v.description, _one_row(v), _grain(v)) for v in views]
+    if not any(r[3] for r in rows):  # no view declares its grain on a line of its own (yet)
+        return table(["view", "what it is", "one row is"], [r[:3] for r in rows])
+    return table(["view", "what it is", "one row is", "grain"], rows)
 
 
 def macros() -> list[tuple[str, str, str, str, str]]:

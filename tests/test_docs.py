@@ -96,3 +96,13 @@ def test_every_table_of_the_schema_is_listed():
     rows = docgen.tables_block().splitlines()[2:]
     assert [r.split("`")[1] for r in rows] == sqlfiles.tables()
     assert all(r.count(" | ") == 1 and r.endswith(" |") and len(r) > 20 for r in rows)
+
+
+def test_a_views_grain_line_gets_its_own_column(monkeypatch):
+    """Views that declare `-- grain: ...` on a line of their own show it beside what one row is."""
+    view = sqlfiles.SqlObject("x", "view", "views/x.sql", "-- A thing.\n-- One row per run (run_id): a run; more.\n"
+                                                         "-- grain: run_id\nSELECT 1")
+    monkeypatch.setattr(sqlfiles, "views", lambda: [view])
+    assert docgen.views_block().splitlines() == [
+        "| view | what it is | one row is | grain |", "| --- | --- | --- | --- |",
+        "| [`x`](../sql/views/x.sql) | A thing. | One row per run (run_id): a run; | `run_id` |"]
