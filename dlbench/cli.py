@@ -409,8 +409,8 @@ def views():
     """List the named views and macros with what one row of each means."""
     from . import sqlfiles
 
-    for obj in sqlfiles.macros() + sqlfiles.views():
-        name = f"{obj.name}(...)" if obj.kind == "macro" else obj.name
+    listed = [(f"{name}(...)", m) for m in sqlfiles.macros() for name, _ in sqlfiles.created_macros(m)]
+    for name, obj in listed + [(v.name, v) for v in sqlfiles.views()]:
         typer.echo(f"{name:<24}{obj.kind:<7}{obj.description}")
 
 

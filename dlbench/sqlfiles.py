@@ -169,11 +169,18 @@ def macros() -> list[SqlObject]:
     return _load("macro")
 
 
+CREATE_MACRO = re.compile(r"(?im)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?MACRO\s+(\w+)\s*\(([^)]*)\)")
+
+
+def created_macros(m: SqlObject) -> list[tuple[str, str]]:
+    """(name, parameters) of each macro one macro file creates, in order (a file may create several)."""
+    return CREATE_MACRO.findall(m.sql)
+
+
 @lru_cache(maxsize=1)
 def macro_names() -> set[str]:
-    """The names of the macros the macro files create (a file may create several)."""
-    return {name for m in macros() for name in re.findall(r"(?im)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?MACRO\s+(\w+)",
-                                                          m.sql)}
+    """The names of the macros the macro files create."""
+    return {name for m in macros() for name, _ in created_macros(m)}
 
 
 def fetch_dicts(con, sql: str, params: dict | None = None) -> list[dict]:

@@ -341,7 +341,7 @@ def test_report_baseline_and_compare_agree(project):
 
 
 def test_readme_example_is_what_compare_prints():
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "comparing.md").read_text()
     start = readme.index("$ python3 cli.py compare tests/data/compare_main.toml")
     block = readme[start:readme.index("```", start)]
     command, shown = block.split("\n", 1)
@@ -383,7 +383,7 @@ def test_two_warehouses_compare_like_their_files(project):
 
 
 def test_readme_real_data_example(tmp_path, monkeypatch):
-    """The README's torch-vs-jax example is what compare prints on the committed collector file."""
+    """The torch-vs-jax example of docs/comparing.md is what compare prints on the committed collector file."""
     import shutil
 
     from conftest import ROOT, cli
@@ -393,7 +393,7 @@ def test_readme_real_data_example(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = cli("compare", "framework=pytorch", "framework=jax")
     assert result.exit_code == 0, result.stderr
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "comparing.md").read_text(encoding="utf-8")
     shown = readme.split("$ python3 cli.py compare framework=pytorch framework=jax\n", 1)[1].split("```", 1)[0]
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ")][:6]
     assert shown.splitlines() == rows

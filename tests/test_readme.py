@@ -1,4 +1,4 @@
-"""The README stays true: its examples are checked against what the commands print."""
+"""The README and its pages stay true: their examples are checked against what the commands print."""
 from __future__ import annotations
 
 import re
@@ -10,17 +10,18 @@ import tomli
 from conftest import ROOT, run_cli
 
 README = (ROOT / "README.md").read_text()
+COMMANDS = (ROOT / "docs" / "commands.md").read_text()
 
 
-def block_after(marker: str) -> str:
-    start = README.index(marker)
-    fence = README.index("```", start)
-    body_start = README.index("\n", fence) + 1
-    return README[body_start:README.index("```", body_start)]
+def block_after(marker: str, text: str = README) -> str:
+    start = text.index(marker)
+    fence = text.index("```", start)
+    body_start = text.index("\n", fence) + 1
+    return text[body_start:text.index("```", body_start)]
 
 
 def test_validation_example(project):
-    text = block_after("### Validation")
+    text = block_after("## Validation", COMMANDS)
     file_part, _, run_part = text.partition("$ python3 cli.py validate bad.toml")
     Path("bad.toml").write_text(file_part.split("$ cat bad.toml\n", 1)[1])
     proc = run_cli("validate", "bad.toml", cwd=project)
@@ -39,6 +40,14 @@ def test_report_example_is_the_start_of_the_golden_report():
     runs = sum(len(m.get("frameworks", [])) for path in [ROOT / "benchmark.toml", *(ROOT / "data").glob("*.toml")]
                for v in tomli.loads(path.read_text()).values() if isinstance(v, dict) for m in v.get("models", []))
     assert f"`dlbench: rebuilt warehouse.duckdb from {files} file(s) ({runs} runs) ...`" in README
+
+
+def test_the_commands_page_shows_the_rebuild_line_of_a_fresh_clone():
+    """docs/commands.md quotes the whole line the README's first command prints on stderr (the same
+    count the README gives; tests/test_report.py::test_golden_default checks the line's shape)."""
+    line = block_after("They say why on stderr; in a fresh clone:", COMMANDS).strip()
+    counts = re.search(r"`dlbench: rebuilt warehouse.duckdb from (\d+ file\(s\) \(\d+ runs\)) \.\.\.`", README)
+    assert line == f"dlbench: rebuilt warehouse.duckdb from {counts.group(1)}: there is no warehouse yet"
 
 
 def test_trace_example(project):

@@ -1,4 +1,4 @@
-"""The README's "Submitting benchmark data" and "Keys" stay true (issue 12).
+"""docs/submitting.md and the key table of docs/data-structure.md stay true (issue 12).
 
 The key table lists exactly the schema's keys, level by level; the `--format github`
 example prints what it shows; the submitter's and the reviewers' commands work on a
@@ -20,14 +20,19 @@ import pytest
 from conftest import ROOT, run_cli
 from dlbench.input_schema import schema
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
 SAMPLES = ROOT / "tests" / "data" / "samples.toml"
 
 
-def section(title: str) -> str:
-    start = README.index(f"\n{title}\n")
-    end = README.find("\n## ", start + 1)
-    return README[start:end]
+def page(name: str) -> str:
+    return (ROOT / "docs" / f"{name}.md").read_text(encoding="utf-8")
+
+
+def section(text: str, title: str) -> str:
+    """From the heading `title` to the next heading of its level or above."""
+    start = text.index(f"\n{title}\n") if not text.startswith(f"{title}\n") else 0
+    level = title.split(" ", 1)[0]
+    ends = [text.find(f"\n{'#' * n} ", start + 1) for n in range(1, len(level) + 1)]
+    return text[start:min([e for e in ends if e != -1], default=len(text))]
 
 
 def blocks(text: str, lang: str) -> list[str]:
@@ -36,7 +41,7 @@ def blocks(text: str, lang: str) -> list[str]:
 
 # -- the key table ---------------------------------------------------------------
 def test_key_table_lists_the_schemas_keys():
-    table = section("### Keys").split("| --- | --- | --- | --- |\n", 1)[1].split("\n\n", 1)[0]
+    table = section(page("data-structure"), "## Keys").split("| --- | --- | --- | --- |\n", 1)[1].split("\n\n", 1)[0]
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()]
     listed = {(level.split()[0], key.strip("`")) for level, key, _type, _meaning in rows}
     assert len(listed) == len(rows)  # no key twice
@@ -48,7 +53,7 @@ def test_key_table_lists_the_schemas_keys():
 
 # -- the --format github example -----------------------------------------------------
 def test_github_format_example(project):
-    validation = section("### Validation")
+    validation = section(page("commands"), "## Validation")
     bad = blocks(validation, "text")[0].split("$ cat bad.toml\n", 1)[1].split("$ python3", 1)[0]
     Path("bad.toml").write_text(bad)
     example = blocks(validation, "text")[1]
@@ -71,7 +76,7 @@ def _commands(text: str) -> list[list[str]]:
 def test_submitting_commands_work_on_a_new_file(project):
     """validate (the file, then every file), report --machine, the reviewers' query: all on data/my-box.toml.
     `collect` lands with its own issue and is checked there."""
-    text = section("## Submitting benchmark data")
+    text = page("submitting")
     Path("data/my-box.toml").write_text(SAMPLES.read_text().replace("cpu-box", "my-box"))
     commands = _commands(text)
     assert [c[2] for c in commands] == ["collect", "validate", "validate", "report", "validate", "query", "validate"]
@@ -101,7 +106,7 @@ def test_a_duplicate_of_a_published_run_is_found_by_validate_with_every_file(pro
 
 
 # -- the workflow ------------------------------------------------------------------------
-WORKFLOW = blocks(section("## Submitting benchmark data"), "yaml")[0]
+WORKFLOW = blocks(page("submitting"), "yaml")[0]
 
 
 def test_workflow_is_ten_lines_on_pull_requests_touching_data():

@@ -1,4 +1,4 @@
--- Every run against the runs of one framework (the baseline) on the same machine and model.
+-- Every run against the runs of one framework, or of one stack (the baseline), on the same machine and model.
 -- speedup_vs(baseline): baseline is a framework name, matched case-insensitively ('caffe').
 -- speedup_vs_stack(baseline_stack): baseline is one results.stack, matched case-insensitively
 -- ('Caffe 1.0.0 + cuDNN 3').
@@ -10,6 +10,7 @@
 --   run is faster than the baseline); forward_speedup, backward_speedup: the same for forward_ms
 --   and backward_ms; NULL when either time is unknown.
 -- Use: SELECT * FROM speedup_vs('caffe') ORDER BY machine, model, total_speedup DESC;
+-- Use: SELECT * FROM speedup_vs_stack('Caffe 1.0.0 + cuDNN 3') ORDER BY total_speedup DESC;
 -- Both read the view `speedups` (every ordered pair of runs), so the ratios are computed once.
 CREATE MACRO speedup_vs(baseline) AS TABLE
 SELECT s.machine_id, s.machine, s.model_key, s.model, s.run_id, s.stack,
