@@ -16,13 +16,14 @@ from __future__ import annotations
 import importlib
 
 __version__ = "0.2.0"
+DEFAULT_DB = "warehouse.duckdb"  # the warehouse file of every command (--db, $DLBENCH_DB) and function
 
 _EXPORTS = {
     "DlbenchError": "errors", "ExitCode": "errors", "Finding": "errors", "InvalidInput": "errors",
-    "DEFAULT_DB": "warehouse", "check_files": "warehouse", "connect": "warehouse",
+    "Warehouse": "warehouse", "BuildResult": "warehouse", "check_files": "warehouse", "connect": "warehouse",
     "build_warehouse": "warehouse", "default_paths": "warehouse", "refresh": "warehouse",
 }
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = sorted(_EXPORTS) + ["DEFAULT_DB", "__version__"]
 
 
 def __getattr__(name: str):
