@@ -64,11 +64,7 @@ class QueryTimeout(QueryError):
 
 
 class Interrupted(DlbenchError):
-    "Ctrl-C or SIGTERM stopped a command; `replaced` says whether a new warehouse was already in place"
-
-    def __init__(self, message: str = "Interrupted", replaced: bool = False):
-        self.replaced = replaced
-        super().__init__(message)
+    "Ctrl-C or SIGTERM stopped a command (whether a new warehouse was in place: Warehouse.replaced)"
 
 
 class QueryInterrupted(Interrupted):
