@@ -4,9 +4,9 @@ The data flows TOML -> tables (`dlbench.ingest`) -> views (`sql/`) -> report
 and exports. The `dlbench` command (`dlbench.cli`) is a thin layer over these
 functions; use them directly from Python:
 
-    from dlbench import build_warehouse, connect
-    build_warehouse(["benchmark.toml"], "warehouse.duckdb")
-    connect("warehouse.duckdb").sql("select * from results").show()
+    from dlbench import Warehouse
+    with Warehouse("warehouse.duckdb", ["benchmark.toml"]).reading() as con:  # built or refreshed first
+        con.sql("select * from results").show()
 
 The names below are loaded on first use, so that importing one small module
 (`dlbench.errors`, say) does not import the whole library.

@@ -47,7 +47,12 @@ Models = Annotated[Optional[List[str]], typer.Option("--model", help="Only this 
 Frameworks = Annotated[Optional[List[str]], typer.Option("--framework",
                                                          help="Only this framework (name, any case); repeatable.")]
 RowsFormat = Annotated[Optional[str], typer.Option(
-    "--format", help=f"{', '.join(FORMATS)}: markdown by default on a terminal, else csv.")]
+    "--format", help="markdown (default on a terminal), csv (default otherwise), json, ndjson.")]
+def _folder(help: str):
+    """The DIR argument of a command that writes a folder."""
+    return typer.Argument(..., file_okay=False, metavar="DIR", help=help)
+
+
 OutputFile = Annotated[Optional[Path], typer.Option("--output", "-o", dir_okay=False,
                                                     help="Write to this file instead of stdout.")]
 
@@ -313,8 +318,7 @@ def report(
 @app.command()
 @handles_errors
 def site(
-    directory: Path = typer.Argument(..., file_okay=False, metavar="DIR",
-                                     help="The folder to write (replaced whole when dlbench wrote it before)."),
+    directory: Path = _folder("The folder to write (replaced whole when dlbench wrote it before)."),
     machine: Machines = None,
     model: Models = None,
     framework: Frameworks = None,
@@ -520,8 +524,7 @@ def export_json(
 @export_app.command("parquet")
 @handles_errors
 def export_parquet(
-    directory: Path = typer.Argument(..., file_okay=False, metavar="DIR",
-                                     help="The folder to write (created if missing)."),
+    directory: Path = _folder("The folder to write (created if missing)."),
     db: Db = DEFAULT_DB,
     no_refresh: NoRefresh = False,
 ):

@@ -366,8 +366,9 @@ class Warehouse:
 
     `sources`: the files a `build()` reads (None: benchmark.toml and every data/*.toml). A
     refresh or a rebuild reads the files the warehouse records it was built from (an explicit
-    `ingest PATHS`'s, or the default files). `refresh`: whether reading first rebuilds a
-    missing, stale or damaged warehouse (False: it is read as it is, and damage is an error).
+    `ingest PATHS`'s, or the default files), and `sources` when it cannot tell (it is missing).
+    `refresh`: whether reading first rebuilds a missing, stale or damaged warehouse (False: it
+    is read as it is, and damage is an error).
     `on_rebuilt(result)` hears of every rebuild that reading does; `progress(done, total, what)`
     follows a big build."""
 
@@ -412,13 +413,12 @@ class Warehouse:
         if opened.con is not None:
             opened.con.close()
             return None
-        return self._build(opened.paths, only_if_stale=True)
+        return self._build(self._rebuild_from(opened.stored), only_if_stale=True)
 
     def rebuild(self, damage: str) -> BuildResult:
         """Rebuild a damaged warehouse in full from the files it was built from (its `sources`
         when it can still tell them, else the default files)."""
-        stored = self._stored()
-        result = self._build(stored.explicit_paths if isinstance(stored, Stored) else None, full=True)
+        result = self._build(self._rebuild_from(self._stored()), full=True)
         assert result is not None
         result.stale = Stale(Cause.DAMAGED, damage)
         return result
@@ -474,7 +474,7 @@ class Warehouse:
         Raises what `connect` raises (NotAWarehouse is never rebuilt over)."""
         opened = self._open(config) if self.keep_fresh else None
         if opened is not None and opened.con is None:
-            self._rebuilt(self._build(opened.paths, only_if_stale=True))
+            self._rebuilt(self._build(self._rebuild_from(opened.stored), only_if_stale=True))
         con = opened.con if opened is not None and opened.con is not None else self.connect(config)
         with contextlib.closing(con):
             yield con
@@ -495,6 +495,11 @@ class Warehouse:
             self._rebuilt(self.rebuild(damage))
         with contextlib.closing(self.connect(config)) as con:
             return fn(con)
+
+    def _rebuild_from(self, stored: Stored | Stale) -> list[str] | None:
+        """The files a rebuild reads: those the warehouse records; when it cannot tell (it is
+        missing or unreadable), this object's `sources` (None: the default files)."""
+        return stored.explicit_paths if isinstance(stored, Stored) else self.sources
 
     def _rebuilt(self, result: BuildResult | None) -> None:
         if result is not None and self.on_rebuilt is not None:
@@ -538,11 +543,6 @@ class _Opened:
 
     con: duckdb.DuckDBPyConnection | None
     stored: Stored | Stale
-
-    @property
-    def paths(self) -> list[str] | None:
-        """The files a rebuild reads: those it records, else (None) the default files."""
-        return self.stored.explicit_paths if isinstance(self.stored, Stored) else None
 
 
 # -- the library's functions, each one call of a Warehouse ------------------------------------

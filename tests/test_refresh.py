@@ -285,3 +285,20 @@ def test_read_rebuilds_a_warehouse_found_damaged_mid_read_and_reads_it_again(see
     with pytest.raises(duckdb.IOException):  # damaged again on the second read: no second rebuild
         Warehouse("warehouse.duckdb", on_rebuilt=heard.append).read(reader([1, 1]))
     assert len(heard) == 2
+
+
+def test_a_missing_warehouse_is_built_from_the_objects_sources_and_then_from_its_record(project):
+    from pathlib import Path
+
+    from dlbench import Warehouse
+
+    Path("other.toml").write_text(Path("benchmark.toml").read_text().replace("nvidia-titan-x", "other-box"))
+    heard = []
+    wh = Warehouse("w.duckdb", ["other.toml"], on_rebuilt=heard.append)
+    with wh.reading() as con:
+        assert con.execute("SELECT DISTINCT machine_key FROM results").fetchall() == [("other-box",)]
+    assert [(r.files, r.reason) for r in heard] == [(["other.toml"], "there is no warehouse yet")]
+    with open("other.toml", "a") as fh:
+        fh.write("\n# a comment\n")
+    rebuilt = Warehouse("w.duckdb").refresh()  # no sources given: the ones it records
+    assert rebuilt is not None and (rebuilt.files, rebuilt.reason) == (["other.toml"], "other.toml changed")
