@@ -1,7 +1,9 @@
 """dlbench: a DuckDB warehouse for deep-learning benchmark results.
 
-Each command opens the warehouse, calls one function of the `dlbench` package
-and turns its named errors into a message on stderr and an exit code:
+The CLI only parses: each command reads its options (the shared ones are defined
+once, below), reaches the warehouse through one `Warehouse` (dlbench.warehouse),
+calls one function of the `dlbench` package, and turns its named errors into a
+message on stderr and the exit code `dlbench.errors.exit_code` assigns:
 0 ok, 1 query or runtime error, 2 bad input or usage, 130 interrupted (Ctrl-C
 or SIGTERM), see README. Heavy modules (duckdb, pyarrow, sqlglot) are imported
 inside the commands.
@@ -48,13 +50,13 @@ Frameworks = Annotated[Optional[List[str]], typer.Option("--framework",
                                                          help="Only this framework (name, any case); repeatable.")]
 RowsFormat = Annotated[Optional[str], typer.Option(
     "--format", help="markdown (default on a terminal), csv (default otherwise), json, ndjson.")]
+OutputFile = Annotated[Optional[Path], typer.Option("--output", "-o", dir_okay=False,
+                                                    help="Write to this file instead of stdout.")]
+
+
 def _folder(help: str):
     """The DIR argument of a command that writes a folder."""
     return typer.Argument(..., file_okay=False, metavar="DIR", help=help)
-
-
-OutputFile = Annotated[Optional[Path], typer.Option("--output", "-o", dir_okay=False,
-                                                    help="Write to this file instead of stdout.")]
 
 
 def _version(value: bool) -> None:
