@@ -416,8 +416,8 @@ class Warehouse:
         return self._build(self._rebuild_from(opened.stored), only_if_stale=True)
 
     def rebuild(self, damage: str) -> BuildResult:
-        """Rebuild a damaged warehouse in full from the files it was built from (its `sources`
-        when it can still tell them, else the default files)."""
+        """Rebuild a damaged warehouse in full from the files it was built from (as its `sources`
+        table tells them; when it cannot, this object's `sources`, else the default files)."""
         result = self._build(self._rebuild_from(self._stored()), full=True)
         assert result is not None
         result.stale = Stale(Cause.DAMAGED, damage)
