@@ -159,3 +159,10 @@ def test_an_interruption_after_the_commands_own_rebuild_says_it_is_in_place(seed
     assert re.fullmatch(r"dlbench: rebuilt warehouse.duckdb from 1 file\(s\) \(26 runs\): benchmark.toml changed\n"
                         r"Interrupted; warehouse.duckdb had already been replaced by the new build, which is "
                         r"complete.\n", result.stderr), result.stderr
+
+
+def test_every_argument_has_help_too():
+    """(tests/test_ingest.py walks every command's help and options.)"""
+    arguments = [(name, p) for name, cmd in _commands() for p in cmd.params if p.param_type_name == "argument"]
+    assert len(arguments) == 8  # ingest, validate, query, site, compare (2), export json and parquet
+    assert [f"{name} {p.name}" for name, p in arguments if not (getattr(p, "help", None) or "").strip()] == []
