@@ -1,7 +1,9 @@
 """dlbench: a DuckDB warehouse for deep-learning benchmark results.
 
-Each command opens the warehouse, calls one function of the `dlbench` package
-and turns its named errors into a message on stderr and an exit code:
+The CLI only parses: each command reads its options (the shared ones are defined
+once, below), reaches the warehouse through one `Warehouse` (dlbench.warehouse),
+calls one function of the `dlbench` package, and turns its named errors into a
+message on stderr and the exit code `dlbench.errors.exit_code` assigns:
 0 ok, 1 query or runtime error, 2 bad input or usage, 130 interrupted (Ctrl-C
 or SIGTERM), see README. Heavy modules (duckdb, pyarrow, sqlglot) are imported
 inside the commands.
@@ -9,19 +11,21 @@ inside the commands.
 from __future__ import annotations
 
 import collections
-import contextlib
 import functools
 import json
-import os
 import signal
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, Annotated, Any, List, Optional
 
 import typer
 
-from .errors import DlbenchError, ExitCode, InvalidInput, QueryInterrupted
+from . import DEFAULT_DB
+from .errors import DlbenchError, ExitCode, InvalidInput, exit_code
 from .output import FORMATS
+
+if TYPE_CHECKING:
+    from .warehouse import Warehouse
 
 app = typer.Typer(
     help="dlbench: deep-learning benchmark results (benchmark.toml) in a DuckDB warehouse.",
@@ -34,9 +38,25 @@ export_app = typer.Typer(help="Export the warehouse: Parquet, the original JSON 
                          no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(export_app, name="export")
 
-DB_HELP = "The warehouse file."
-DbOption = typer.Option("warehouse.duckdb", "--db", envvar="DLBENCH_DB", help=DB_HELP)
-NoRefresh = typer.Option(False, "--no-refresh", help="Do not rebuild a missing or stale warehouse first.")
+# -- the options several commands share, defined once ------------------------------------------
+Db = Annotated[str, typer.Option("--db", envvar="DLBENCH_DB", help="The warehouse file.")]
+NoRefresh = Annotated[bool, typer.Option("--no-refresh", help="Do not rebuild a missing or stale warehouse first.")]
+Sources = Annotated[Optional[List[Path]], typer.Argument(
+    help="The TOML files. Default: benchmark.toml and every data/*.toml.", show_default=False)]
+Machines = Annotated[Optional[List[str]], typer.Option("--machine",
+                                                       help="Only this machine (key or name); repeatable.")]
+Models = Annotated[Optional[List[str]], typer.Option("--model", help="Only this model (name, any case); repeatable.")]
+Frameworks = Annotated[Optional[List[str]], typer.Option("--framework",
+                                                         help="Only this framework (name, any case); repeatable.")]
+RowsFormat = Annotated[Optional[str], typer.Option(
+    "--format", help="markdown (default on a terminal), csv (default otherwise), json, ndjson.")]
+OutputFile = Annotated[Optional[Path], typer.Option("--output", "-o", dir_okay=False,
+                                                    help="Write to this file instead of stdout.")]
+
+
+def _folder(help: str):
+    """The DIR argument of a command that writes a folder."""
+    return typer.Argument(..., file_okay=False, metavar="DIR", help=help)
 
 
 def _version(value: bool) -> None:
@@ -68,12 +88,10 @@ def _stop(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _interrupted(db: str | None) -> None:
+def _interrupted(watched: Warehouse | None) -> None:
     """The one line an interruption prints, true to what happened to the warehouse; exit 130."""
-    from .ingest import build
-
-    if db is not None and os.path.abspath(db) in build.replaced:
-        _err(f"Interrupted; {db} had already been replaced by the new build, which is complete.")
+    if watched is not None and watched.replaced:
+        _err(f"Interrupted; {watched.db} had already been replaced by the new build, which is complete.")
     else:
         _err("Interrupted; the previous warehouse is unchanged.")
     raise typer.Exit(code=int(ExitCode.INTERRUPTED))
@@ -86,32 +104,37 @@ def _fail(e: DlbenchError) -> None:
         _err(f"Error: {errors} error(s) in the input; nothing was written.")
     else:
         _err(f"Error: {e}")
-    raise typer.Exit(code=int(e.exit_code))
+    raise typer.Exit(code=int(exit_code(e)))
 
 
 def handles_errors(fn):
-    """Turn the library's named errors into a message and an exit code.
+    """Turn the library's named errors into a message and their exit code (`errors.exit_code`).
 
     Ctrl-C and SIGTERM end every command with one line and exit 130, whatever
-    the exception they surface as (DuckDB turns one into its own error)."""
+    the exception they surface as (DuckDB turns one into its own error); the line says
+    whether the warehouse at --db is another file than when the command started."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        db = kwargs.get("db")
+        watched = None
+        if kwargs.get("db") is not None:
+            from .warehouse import Warehouse
+
+            watched = Warehouse(kwargs["db"], refresh=False)
         _signalled.clear()
         previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             return fn(*args, **kwargs)
-        except (KeyboardInterrupt, QueryInterrupted):
-            _interrupted(db)
+        except KeyboardInterrupt:
+            _interrupted(watched)
         except DlbenchError as e:
-            if _signalled:
-                _interrupted(db)
+            if _signalled or exit_code(e) == ExitCode.INTERRUPTED:
+                _interrupted(watched)
             _fail(e)
         except typer.Exit:
             raise
         except Exception as e:
             if _signalled or "interrupt" in str(e).lower():
-                _interrupted(db)
+                _interrupted(watched)
             if type(e).__module__.split(".")[0] in ("duckdb", "_duckdb"):  # a DuckDB error nothing named
                 _err(f"Error: {str(e).strip().splitlines()[0]}")
                 raise typer.Exit(code=int(ExitCode.RUNTIME)) from None
@@ -150,51 +173,19 @@ def _progress():
     return show
 
 
-def _fresh(db: str, no_refresh: bool) -> None:
-    """Rebuild the warehouse when it is missing or its sources changed."""
-    from .warehouse import refresh
-
-    if no_refresh:
-        return
-    summary = refresh(db, progress=_progress())
-    if summary is not None:
-        _rebuilt(summary)
-
-
 def _rebuilt(summary) -> None:
     _err(f"dlbench: rebuilt {summary.db} from {len(summary.files)} file(s) "
          f"({summary.counts['runs']} runs): {summary.reason or 'its sources changed'}")
 
 
-def _reading(db: str, no_refresh: bool, read, config: dict | None = None):
-    """read(con) on a read-only connection (DuckDB's `config`) to a fresh warehouse: the
-    connection that checked it is up to date, so that a warehouse is opened once. A warehouse
-    DuckDB finds damaged while reading is rebuilt from its sources and read again (with
-    --no-refresh: exit 1, unchanged)."""
-    from .errors import WarehouseDamaged
-    from .warehouse import connect, is_damage, open_fresh, rebuild_damaged
+def _warehouse(db: str, no_refresh: bool = False, sources: list[Path] | None = None,
+               progress: bool = True) -> Warehouse:
+    """The warehouse a command reads or builds: rebuilt when stale (unless --no-refresh), saying so
+    on stderr, with a progress bar on a terminal."""
+    from .warehouse import Warehouse
 
-    def attempt(refresh: bool):
-        if refresh:
-            con, summary = open_fresh(db, config, progress=_progress())
-            if summary is not None:
-                _rebuilt(summary)
-        else:
-            con = connect(db, config)
-        with contextlib.closing(con):
-            return read(con)
-
-    try:
-        return attempt(not no_refresh)
-    except Exception as e:
-        damaged = isinstance(e, WarehouseDamaged) or (
-            type(e).__module__.split(".")[0] in ("duckdb", "_duckdb") and is_damage(e))
-        if not damaged:
-            raise
-        if no_refresh:
-            raise WarehouseDamaged(db, getattr(e, "detail", str(e))) from None
-        _rebuilt(rebuild_damaged(db, getattr(e, "detail", str(e).strip().splitlines()[0]), progress=_progress()))
-    return attempt(False)
+    return Warehouse(db, [str(p) for p in sources] if sources else None, refresh=not no_refresh,
+                     progress=_progress() if progress else None, on_rebuilt=_rebuilt)
 
 
 def _out_format(fmt: Optional[str]) -> str:
@@ -208,16 +199,13 @@ def _out_format(fmt: Optional[str]) -> str:
 @app.command()
 @handles_errors
 def ingest(
-    paths: Optional[List[Path]] = typer.Argument(
-        None, help="TOML files to ingest. Default: benchmark.toml and every data/*.toml."),
-    db: str = DbOption,
+    paths: Sources = None,
+    db: Db = DEFAULT_DB,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
 ):
     """Check the TOML files and build the warehouse from them (atomically)."""
-    from .warehouse import build_warehouse as build
-
-    summary = build([str(p) for p in paths] if paths else None, db, progress=None if quiet else _progress())
-    if summary.reason.startswith("it was damaged"):  # say so, even with --quiet
+    summary = _warehouse(db, sources=paths, progress=not quiet).build()
+    if summary.stale is not None and summary.stale.damaged:  # say so, even with --quiet
         _err(f"dlbench: rebuilt {db} from its sources: {summary.reason}")
     if quiet:
         return
@@ -233,8 +221,7 @@ def ingest(
 @app.command()
 @handles_errors
 def validate(
-    paths: Optional[List[Path]] = typer.Argument(
-        None, help="TOML files to check. Default: benchmark.toml and every data/*.toml."),
+    paths: Sources = None,
     fmt: str = typer.Option("text", "--format",
                             help="text; json for machine-readable findings; github for GitHub Actions "
                                  "annotations (workflow commands on stdout)."),
@@ -271,16 +258,15 @@ def query(
     sql: Optional[str] = typer.Argument(None, help="The SQL to run (read-only)."),
     file: Optional[Path] = typer.Option(None, "--file", "-f", exists=True, dir_okay=False, readable=True,
                                         help="Read the SQL from this file (UTF-8, at most 1 MiB)."),
-    fmt: Optional[str] = typer.Option(None, "--format",
-                                      help="markdown (default on a terminal), csv (default otherwise), json, ndjson."),
+    fmt: RowsFormat = None,
     timeout: Optional[float] = typer.Option(
         None, "--timeout", min=0, metavar="SECONDS",
         help="Stop the query after this many seconds (0: no limit). Default: $DLBENCH_QUERY_TIMEOUT or 300."),
     memory_limit: Optional[str] = typer.Option(
         None, "--memory-limit", metavar="SIZE",
         help="DuckDB's memory limit for the query, such as 2GB or 500MB. Default: $DLBENCH_MEMORY_LIMIT or 2GB."),
-    db: str = DbOption,
-    no_refresh: bool = NoRefresh,
+    db: Db = DEFAULT_DB,
+    no_refresh: NoRefresh = False,
 ):
     """Run ad-hoc SQL on a read-only connection to the warehouse.
 
@@ -294,19 +280,17 @@ def query(
     text = sql if sql is not None else q.read_sql_file(str(file))
     timeout = q.timeout_default() if timeout is None else timeout
     with q.limits(memory_limit or q.memory_limit_default()) as config:
-        columns, rows = _reading(db, no_refresh, lambda con: q.run(con, text, timeout=timeout), config)
+        columns, rows = _warehouse(db, no_refresh).read(lambda con: q.run(con, text, timeout=timeout), config)
     typer.echo(render(columns, rows, fmt), nl=False)
 
 
 @app.command()
 @handles_errors
 def report(
-    output: Optional[Path] = typer.Option(None, "--output", "-o", dir_okay=False,
-                                          help="Write the report to this file instead of stdout."),
-    machine: Optional[List[str]] = typer.Option(None, "--machine", help="Only this machine (key or name); repeatable."),
-    model: Optional[List[str]] = typer.Option(None, "--model", help="Only this model (name, any case); repeatable."),
-    framework: Optional[List[str]] = typer.Option(None, "--framework",
-                                                  help="Only this framework (name, any case); repeatable."),
+    output: OutputFile = None,
+    machine: Machines = None,
+    model: Models = None,
+    framework: Frameworks = None,
     baseline: Optional[str] = typer.Option(None, "--baseline",
                                            help="Speedups against this framework's best run on each model."),
     include_flagged: bool = typer.Option(False, "--include-flagged",
@@ -315,8 +299,8 @@ def report(
     charts: Optional[Path] = typer.Option(None, "--charts", file_okay=False, metavar="DIR",
                                           help="Write the charts as SVG files into DIR and link them under the "
                                                "tables (needs pip install 'dlbench[site]')."),
-    db: str = DbOption,
-    no_refresh: bool = NoRefresh,
+    db: Db = DEFAULT_DB,
+    no_refresh: NoRefresh = False,
 ):
     """The markdown report: runs ranked per machine and model, summaries, data quality."""
     import os
@@ -327,31 +311,21 @@ def report(
     if charts is not None:  # image links relative to where the report is read
         base = output.resolve().parent if output is not None else Path.cwd()
         link = Path(os.path.relpath(charts.resolve(), base)).as_posix()
-    text = _reading(db, no_refresh, lambda con: report_on(
+    _write_text(_warehouse(db, no_refresh).read(lambda con: report_on(
         con, machines=machine or [], models=model or [], frameworks=framework or [], baseline=baseline,
         include_flagged=include_flagged, charts_dir=str(charts) if charts is not None else None,
-        charts_link=link))
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as e:
-            _err(f"Error: cannot write {output}: {e.strerror or e}")
-            raise typer.Exit(code=int(ExitCode.RUNTIME)) from None
+        charts_link=link)), output)
 
 
 @app.command()
 @handles_errors
 def site(
-    directory: Path = typer.Argument(..., file_okay=False, metavar="DIR",
-                                     help="The folder to write (replaced whole when dlbench wrote it before)."),
-    machine: Optional[List[str]] = typer.Option(None, "--machine", help="Only this machine (key or name); repeatable."),
-    model: Optional[List[str]] = typer.Option(None, "--model", help="Only this model (name, any case); repeatable."),
-    framework: Optional[List[str]] = typer.Option(None, "--framework",
-                                                  help="Only this framework (name, any case); repeatable."),
-    db: str = DbOption,
-    no_refresh: bool = NoRefresh,
+    directory: Path = _folder("The folder to write (replaced whole when dlbench wrote it before)."),
+    machine: Machines = None,
+    model: Models = None,
+    framework: Frameworks = None,
+    db: Db = DEFAULT_DB,
+    no_refresh: NoRefresh = False,
 ):
     """The benchmark page: a static site of charts and tables, with the data files.
 
@@ -362,8 +336,8 @@ def site(
     `site` extra: pip install 'dlbench[site]'."""
     from .site import build_site
 
-    _fresh(db, no_refresh)
-    summary = build_site(db, directory, machines=machine or [], models=model or [], frameworks=framework or [])
+    summary = build_site(_warehouse(db, no_refresh), directory, machines=machine or [], models=model or [],
+                         frameworks=framework or [])
     _err(f"Wrote {len(summary.pages)} pages with {summary.charts} charts and {len(summary.data_files)} data files "
          f"to {directory}; open {directory / 'index.html'}")
 
@@ -381,8 +355,8 @@ def compare(
     fail_on: str = typer.Option("none", "--fail-on",
                                 help="regression: exit 1 when a model is slower by more than the factor with "
                                      "p < alpha; change: also when faster, or missing in the contender; none."),
-    db: str = DbOption,
-    no_refresh: bool = NoRefresh,
+    db: Db = DEFAULT_DB,
+    no_refresh: NoRefresh = False,
 ):
     """Is CONTENDER faster than BASELINE, model by model, and is it significant?
 
@@ -394,9 +368,7 @@ def compare(
                                  ("--fail-on", fail_on, cmp.FAIL_ON)):
         if value not in allowed:
             raise typer.BadParameter(f"{value!r}; expected one of {', '.join(allowed)}", param_hint=name)
-    if "=" in baseline and "=" in contender and not Path(baseline).is_file():
-        _fresh(db, no_refresh)
-    result = cmp.compare(db, baseline, contender, metric=metric, factor=factor, alpha=alpha)
+    result = cmp.compare(_warehouse(db, no_refresh), baseline, contender, metric=metric, factor=factor, alpha=alpha)
     typer.echo(result.render(fmt), nl=False)
     if result.failed(fail_on):
         _err(f"dlbench compare: failing (--fail-on {fail_on}): {result.summary()}")
@@ -416,10 +388,7 @@ def views():
 
 @app.command()
 @handles_errors
-def schema(
-    output: Optional[Path] = typer.Option(None, "--output", "-o", dir_okay=False,
-                                          help="Write the schema to this file instead of stdout."),
-):
+def schema(output: OutputFile = None):
     """The JSON Schema (draft 2020-12) of the input format.
 
     For editors that validate TOML against JSON Schema (taplo, Even Better TOML) and for
@@ -443,12 +412,13 @@ def collect(
     batch_size: Optional[int] = typer.Option(
         None, "--batch-size", min=1, help="Default: the published batch on a GPU (128, 128, 64, 128); "
         "16, 8, 8, 16 on a CPU."),
-    precision: str = typer.Option("fp32", "--precision", help="fp32, bf16 or fp16."),
-    iterations: int = typer.Option(10, "--iterations", min=1, help="Timed iterations per run."),
-    warmup: int = typer.Option(2, "--warmup", min=0, help="Untimed iterations before them."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda (cuda is untested)."),
-    output: Path = typer.Option(Path("data/collected.toml"), "--output", "-o", dir_okay=False,
-                                help="The TOML file to write; new runs are added to it."),
+    precision: Optional[str] = typer.Option(None, "--precision", help="fp32 (the default), bf16 or fp16."),
+    iterations: Optional[int] = typer.Option(None, "--iterations", min=1, help="Timed iterations per run (10)."),
+    warmup: Optional[int] = typer.Option(None, "--warmup", min=0, help="Untimed iterations before them (2)."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu (the default) or cuda (cuda is untested)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", dir_okay=False,
+                                          help="The TOML file to write; new runs are added to it. "
+                                               "Default: data/collected.toml."),
     machine_key: Optional[str] = typer.Option(None, "--machine-key",
                                               help="The machine section's key. Default: from the CPU/GPU probe."),
     replace: bool = typer.Option(False, "--replace", help="Replace runs of the same identity already in the file."),
@@ -457,8 +427,7 @@ def collect(
                                              "(convnet-benchmarks does not)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", min=1,
                                             help="Seconds one run may take before it is killed."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="The summary table: markdown (default on a terminal), "
-                                      "csv (default otherwise), json, ndjson."),
+    fmt: RowsFormat = None,
 ):
     """Measure PyTorch and JAX on this machine and write a submission file.
 
@@ -467,31 +436,48 @@ def collect(
     before every clock read; every sample is kept. The file is written once, at the
     end (atomically), in the seed's format; `dlbench validate` accepts it. Exit 1
     when a run failed (the others are still written)."""
-    from .collect import collect as run_collect
-    from .collect import summary_rows
-    from .output import render
+    from .collect import api
 
     fmt = _out_format(fmt)
-    bar = _collect_bar(len(framework or [1, 2]) * len(model or [1, 2, 3, 4]) * (warmup + iterations))
+    asked = {"batch_size": batch_size, "precision": precision, "iterations": iterations, "warmup": warmup,
+             "device": device, "output": output, "machine_key": machine_key, "timeout_s": timeout}
+    given: dict[str, Any] = {k: v for k, v in asked.items() if v is not None}
+    defaults = _collect_defaults()  # the collector's own: the options above are None unless given
+    frameworks, models = framework or defaults["frameworks"], model or defaults["models"]
+    rounds = given.get("warmup", defaults["warmup"]) + given.get("iterations", defaults["iterations"])
+    bar = _collect_bar(len(frameworks) * len(models) * rounds)
     try:
-        result = run_collect(framework or ["torch", "jax"], model or ["alexnet", "overfeat", "vgg_a", "googlenet"],
-                             batch_size=batch_size, precision=precision, iterations=iterations, warmup=warmup,
-                             device=device, output=output, machine_key=machine_key, replace=replace,
-                             progress=bar, input_gradient=input_gradient, timeout_s=timeout)
+        result = api.collect(frameworks, models, replace=replace, progress=bar, input_gradient=input_gradient,
+                             **given)
     except KeyboardInterrupt:
         _err("Interrupted; nothing was written.")
-        raise typer.Exit(code=130) from None
+        raise typer.Exit(code=int(ExitCode.INTERRUPTED)) from None
     finally:
         if bar is not None:
             bar.close()
-    rows = [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in summary_rows(result)]
+    from .output import render
+
+    rows = [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in api.summary_rows(result)]
     typer.echo(render(list(COLLECT_SUMMARY), [tuple(r[c] for c in COLLECT_SUMMARY) for r in rows], fmt), nl=False)
     for r in result.failed:
         _err(f"failed: {r.spec.framework} {r.spec.model} batch {r.spec.batch_size}: {r.reason}")
-    where = f"wrote {len(result.succeeded)} run(s) to {output}" if result.written else f"{output} is unchanged"
+    where = f"wrote {len(result.succeeded)} run(s) to {result.output}" if result.written \
+        else f"{result.output} is unchanged"
     _err(f"dlbench: {where} in {result.duration_s:.0f} s ({len(result.failed)} failed)")
     if result.failed:
         raise typer.Exit(code=int(ExitCode.RUNTIME))
+
+
+def _collect_defaults() -> dict:
+    """The collector's defaults, from the collector itself: every parameter default of
+    `collect()`, every framework it has an adapter for and every model it knows."""
+    import inspect
+
+    from .collect import MODELS, api
+    from .collect.adapters import ADAPTERS
+
+    defaults = {name: p.default for name, p in inspect.signature(api.collect).parameters.items()}
+    return {**defaults, "frameworks": list(ADAPTERS), "models": list(MODELS)}
 
 
 class _CollectBar:
@@ -523,8 +509,8 @@ def export_json(
                                           help="Write to this file. Default: stdout."),
     source: Optional[str] = typer.Option(None, "--source",
                                          help="Rebuild only this input file's document (its path as ingested)."),
-    db: str = DbOption,
-    no_refresh: bool = NoRefresh,
+    db: Db = DEFAULT_DB,
+    no_refresh: NoRefresh = False,
 ):
     """The original document, rebuilt as JSON.
 
@@ -534,16 +520,15 @@ def export_json(
     order); --source gives exactly one file's document."""
     from .export import document_json
 
-    _write_text(_reading(db, no_refresh, lambda con: document_json(con, source)), file)
+    _write_text(_warehouse(db, no_refresh).read(lambda con: document_json(con, source)), file)
 
 
 @export_app.command("parquet")
 @handles_errors
 def export_parquet(
-    directory: Path = typer.Argument(..., file_okay=False, metavar="DIR",
-                                     help="The folder to write (created if missing)."),
-    db: str = DbOption,
-    no_refresh: bool = NoRefresh,
+    directory: Path = _folder("The folder to write (created if missing)."),
+    db: Db = DEFAULT_DB,
+    no_refresh: NoRefresh = False,
 ):
     """Every table and view as Parquet files.
 
@@ -552,7 +537,7 @@ def export_parquet(
     warehouse's sources with their sha256."""
     from .export import parquet
 
-    manifest = _reading(db, no_refresh, lambda con: parquet(con, directory))
+    manifest = _warehouse(db, no_refresh).read(lambda con: parquet(con, directory))
     _err(f"Exported {len(manifest['relations'])} relations to {directory}")
 
 

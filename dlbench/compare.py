@@ -18,11 +18,15 @@ import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import sqlfiles
 from .errors import UsageError
 from .output import markdown, render
 from .report import fmt_ms
+
+if TYPE_CHECKING:
+    from .warehouse import Warehouse
 
 METRICS = {"total": "total_ms", "forward": "forward_ms", "backward": "backward_ms", "memory": "memory_bytes"}
 SELECTOR_KEYS = ("framework", "version", "libraries", "precision", "machine", "model", "source", "stack")
@@ -269,10 +273,10 @@ def verdict(row: dict, factor: float, alpha: float, metric: str) -> str:
 
 
 # -- running it ------------------------------------------------------------------------
-def compare(db: str, baseline: str, contender: str, metric: str = "total", factor: float = 1.10,
+def compare(db: str | Warehouse, baseline: str, contender: str, metric: str = "total", factor: float = 1.10,
             alpha: float = 0.01) -> Comparison:
-    """Compare two sides (selectors on the warehouse `db`, or two files). Raises BadSide (exit 2)
-    when a side names nothing, with what exists."""
+    """Compare two sides (selectors on the warehouse `db`, a path read as it is or a Warehouse; or
+    two files). Raises BadSide (exit 2) when a side names nothing, with what exists."""
     if metric not in METRICS:
         raise UsageError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
     if not factor >= 1:
@@ -285,9 +289,9 @@ def compare(db: str, baseline: str, contender: str, metric: str = "total", facto
                       f"{b.kind}, {contender!r} a {c.kind}")
     result = Comparison(baseline, contender, METRICS[metric], float(factor), float(alpha))
     if b.kind == "selector":
-        from .warehouse import connect
+        from .warehouse import Warehouse
 
-        with contextlib.closing(connect(db)) as con:
+        with (db if isinstance(db, Warehouse) else Warehouse(db, refresh=False)).reading() as con:
             _check_selectors(con, [b, c])
             result.rows = _rows(con, b.text, c.text, result)
         return result
@@ -346,17 +350,16 @@ def _two_states(b: Side, c: Side, tmp: Path):
     import duckdb
 
     from .sqlfiles import tables as table_names
-    from .warehouse import build_warehouse, connect
+    from .warehouse import Warehouse
 
     dbs = []
     for name, side in (("baseline", b), ("contender", c)):
         if side.kind == "toml":
-            path = tmp / f"{name}.duckdb"
-            build_warehouse([side.text], str(path))
+            path = Path(Warehouse.built([side.text], str(tmp / f"{name}.duckdb")).db)
         else:
             path = Path(side.text)
             try:
-                with contextlib.closing(connect(str(path))) as check:
+                with Warehouse(str(path), refresh=False).reading() as check:
                     check.execute("SELECT count(*) FROM runs JOIN samples USING (run_id)").fetchone()
             except Exception as e:
                 raise BadSide(f"{side.text}: not a dlbench warehouse ({str(e).splitlines()[0]}); give a "

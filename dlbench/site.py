@@ -20,7 +20,6 @@ never replaced.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import html
 import json
@@ -33,11 +32,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import charts
 from .errors import DlbenchError, UsageError
 from .report import Filters, finding_detail, resolve
 from .sqlfiles import query
+
+if TYPE_CHECKING:
+    from .warehouse import Warehouse
 
 MARKER = ".dlbench-site"  # a folder with this file was written by dlbench site and may be replaced
 PAGE_ROWS = 500  # the most table rows of one summary page (or section); the data files have them all
@@ -170,10 +173,12 @@ def capped(rows: list, what: str, data_hint: str) -> tuple[list, str]:
 
 
 # -- building ----------------------------------------------------------------------------------
-def build_site(db: str, directory: str | os.PathLike, machines=(), models=(), frameworks=()) -> SiteSummary:
-    """Write the site of the warehouse `db` into `directory` (replacing a site written there
-    before), narrowed by the filters (lists of names; empty: everything)."""
-    from .warehouse import connect
+def build_site(db: str | Warehouse, directory: str | os.PathLike, machines=(), models=(), frameworks=()) -> SiteSummary:
+    """Write the site of the warehouse `db` (a path, read as it is, or a Warehouse) into `directory`
+    (replacing a site written there before), narrowed by the filters (lists of names; empty: everything)."""
+    from .warehouse import Warehouse
+
+    warehouse = db if isinstance(db, Warehouse) else Warehouse(db, refresh=False)
 
     charts.require()
     target = Path(directory)
@@ -185,9 +190,9 @@ def build_site(db: str, directory: str | os.PathLike, machines=(), models=(), fr
     except OSError as e:
         raise SiteError(f"cannot write beside {target}: {e.strerror or e}") from None
     try:
-        with contextlib.closing(connect(db)) as con:
+        with warehouse.reading() as con:
             filters = resolve(con, Filters(list(machines), list(models), list(frameworks)))
-            summary = _write(con, db, tmp, filters)
+            summary = _write(con, warehouse.db, tmp, filters)
         summary.directory = str(target)
         _swap(tmp, target)
     except OSError as e:

@@ -53,9 +53,6 @@ SMALL_INSERT_ROWS = 5000  # fewer rows than this are inserted without pyarrow
 # few big inserts than on one per batch (0.30 s against 0.41 s of CPU for the 100k-run file)
 ARROW_FLUSH_ROWS = 250_000
 WAREHOUSE_MARK = b"warehouse_meta"  # the table that makes a DuckDB file a dlbench warehouse
-# targets this process has replaced with a new build (so an interruption after the
-# rename is not reported as "the previous warehouse is unchanged")
-replaced: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -474,7 +471,6 @@ class Builder:
                 # whole without it; a log left beside the new file would be replayed into it
                 _remove(self.target + ".wal")
                 os.replace(self.tmp, self.target)
-                replaced.add(self.target)
             _fsync_dir(self.folder)
         except BaseException as e:
             self.discard()

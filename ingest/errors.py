@@ -1,22 +1,13 @@
-"""Exit codes, findings and the errors of reading inputs and building a warehouse.
+"""Findings and the errors of reading inputs and building a warehouse.
 
-Every problem with an input file is a `Finding`: where it is (file, line,
+The exit code of each error is the CLI's business: `dlbench.errors.exit_code` maps these
+classes. Every problem with an input file is a `Finding`: where it is (file, line,
 column, key path), what is wrong and what was expected. Findings are collected
 for a whole run and reported together; errors stop an ingest, warnings do not.
 """
 from __future__ import annotations
 
-import enum
 from dataclasses import asdict, dataclass, field
-
-
-class ExitCode(enum.IntEnum):
-    """The exit codes of every `dlbench` command (documented in the README)."""
-
-    OK = 0
-    RUNTIME = 1  # a query failed, the warehouse could not be written, ...
-    BAD_INPUT = 2  # bad input file or bad usage: nothing was written
-    INTERRUPTED = 130  # Ctrl-C (SIGINT) or SIGTERM: stopped, nothing half-written (128 + SIGINT)
 
 
 @dataclass(frozen=True)
@@ -49,13 +40,9 @@ class Finding:
 class DlbenchError(Exception):
     "Base class of the errors dlbench reports without a traceback"
 
-    exit_code = ExitCode.RUNTIME
-
 
 class InvalidInput(DlbenchError):
     "An input file has errors; nothing was written"
-
-    exit_code = ExitCode.BAD_INPUT
 
     def __init__(self, findings: list[Finding]):
         self.findings = findings

@@ -33,6 +33,7 @@ import tomli
 
 from conftest import ROOT, SEED, cli, run_cli, sha256
 from dlbench.errors import ExitCode, Finding, InvalidInput
+from dlbench.errors import exit_code as exit_code_of
 from dlbench.warehouse import build_warehouse, check_files
 
 BAD_DIR = ROOT / "tests" / "data" / "bad"
@@ -238,7 +239,7 @@ def test_findings_in_process(corpus, tmp_path, monkeypatch, name):
         with pytest.raises(InvalidInput) as info:
             build_warehouse(case.files, str(db))
         assert _printed(info.value.findings) == case.findings
-        assert info.value.exit_code == case.exit
+        assert exit_code_of(info.value) == case.exit
         assert sha256(db) == before
     else:
         summary = build_warehouse(case.files, str(db))

@@ -230,3 +230,75 @@ def test_an_inode_above_two_to_the_63_is_recorded_as_a_signed_number():
     assert _stat_key(st) == (10, 20, 30, -5)
     st.st_ino = (1 << 63) - 1
     assert _stat_key(st)[3] == (1 << 63) - 1
+
+
+# -- the Warehouse: one lifecycle, typed results -------------------------------------------------------
+def test_why_a_warehouse_is_stale_is_typed(project):
+    from dlbench.warehouse import Cause, Stale, Warehouse
+
+    wh = Warehouse("warehouse.duckdb")
+    assert wh.stale() == Stale(Cause.MISSING) and str(wh.stale()) == "there is no warehouse yet"
+    built = wh.build()
+    assert (built.stale, built.reason, built.files, built.counts["runs"]) == (None, "", ["benchmark.toml"], 26)
+    assert wh.stale() is None and wh.refresh() is None
+    with open("benchmark.toml", "a") as fh:
+        fh.write("\n# a comment\n")
+    assert wh.stale() == Stale(Cause.SOURCE_CHANGED, "benchmark.toml")
+    again = wh.refresh()
+    assert again is not None and again.stale == Stale(Cause.SOURCE_CHANGED, "benchmark.toml")
+    assert again.reason == "benchmark.toml changed" and wh.stale() is None
+
+
+def test_reading_rebuilds_a_stale_warehouse_once_and_tells_on_rebuilt(seed_db):
+    from dlbench.warehouse import Cause, Warehouse
+
+    heard = []
+    wh = Warehouse("warehouse.duckdb", on_rebuilt=heard.append)
+    with open("benchmark.toml", "a") as fh:
+        fh.write("\n# a comment\n")
+    for _ in range(2):
+        with wh.reading() as con:
+            assert con.execute("SELECT count(*) FROM runs").fetchone() == (26,)
+    assert [(r.stale.cause, r.reason) for r in heard] == [(Cause.SOURCE_CHANGED, "benchmark.toml changed")]
+    assert wh.replaced  # another file than when the object was made
+
+
+def test_read_rebuilds_a_warehouse_found_damaged_mid_read_and_reads_it_again(seed_db):
+    from dlbench.errors import WarehouseDamaged
+    from dlbench.warehouse import Cause, Warehouse
+
+    def reader(fail_first: list):
+        def read(con):
+            if fail_first:
+                fail_first.pop()
+                raise duckdb.IOException("Corrupt database file: block 7 has a bad checksum")
+            return con.execute("SELECT count(*) FROM runs").fetchone()
+        return read
+
+    heard = []
+    assert Warehouse("warehouse.duckdb", on_rebuilt=heard.append).read(reader([1])) == (26,)
+    assert [(r.stale.cause, r.reason) for r in heard] == [
+        (Cause.DAMAGED, "it was damaged (Corrupt database file: block 7 has a bad checksum)")]
+    with pytest.raises(WarehouseDamaged) as info:  # with refresh off: an error, nothing rebuilt
+        Warehouse("warehouse.duckdb", refresh=False, on_rebuilt=heard.append).read(reader([1]))
+    assert info.value.detail == "Corrupt database file: block 7 has a bad checksum" and len(heard) == 1
+    with pytest.raises(duckdb.IOException):  # damaged again on the second read: no second rebuild
+        Warehouse("warehouse.duckdb", on_rebuilt=heard.append).read(reader([1, 1]))
+    assert len(heard) == 2
+
+
+def test_a_missing_warehouse_is_built_from_the_objects_sources_and_then_from_its_record(project):
+    from pathlib import Path
+
+    from dlbench import Warehouse
+
+    Path("other.toml").write_text(Path("benchmark.toml").read_text().replace("nvidia-titan-x", "other-box"))
+    heard = []
+    wh = Warehouse("w.duckdb", ["other.toml"], on_rebuilt=heard.append)
+    with wh.reading() as con:
+        assert con.execute("SELECT DISTINCT machine_key FROM results").fetchall() == [("other-box",)]
+    assert [(r.files, r.reason) for r in heard] == [(["other.toml"], "there is no warehouse yet")]
+    with open("other.toml", "a") as fh:
+        fh.write("\n# a comment\n")
+    rebuilt = Warehouse("w.duckdb").refresh()  # no sources given: the ones it records
+    assert rebuilt is not None and (rebuilt.files, rebuilt.reason) == (["other.toml"], "other.toml changed")

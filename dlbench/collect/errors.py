@@ -1,14 +1,12 @@
 """The collector's named errors (the CLI turns each into a message and an exit code)."""
 from __future__ import annotations
 
-from ..errors import DlbenchError, ExitCode
+from ..errors import Refused
 
 
-class CollectError(DlbenchError):
+class CollectError(Refused):
     """Base of every error the collector raises on purpose (bad arguments, a missing
     framework, a run already in the output): exit code 2, nothing measured or written."""
-
-    exit_code = ExitCode.BAD_INPUT
 
 
 class FrameworkMissing(CollectError):
