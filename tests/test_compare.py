@@ -11,7 +11,6 @@ import itertools
 import json
 import math
 import random
-import re
 from contextlib import closing
 from pathlib import Path
 
@@ -268,10 +267,17 @@ def test_markdown_output_has_the_legend_and_the_geomean(project):
 
 # -- selectors, the macro and the view agree ----------------------------------------------------
 def test_the_macro_and_the_view_share_their_statistics(generated):
-    block = re.compile(r"-- stats:begin.*?-- stats:end", re.DOTALL)
-    view = block.search((SQL / "views" / "comparisons.sql").read_text()).group(0)
-    macro = block.search((SQL / "macros" / "compare.sql").read_text()).group(0)
-    assert view == macro
+    from dlbench import sqlfiles
+
+    # written once, in sql/fragments, and included by both (and by compare's two states)
+    for path in ("views/comparisons.sql", "macros/compare.sql", "report/compare_states.sql"):
+        written = (SQL / path).read_text()
+        assert "fragments/compare_stats.sql" in sqlfiles.includes(written), path
+        assert "rank_sums AS" not in written, path  # the statistics themselves are not copied
+    stats = (SQL / "fragments" / "compare_stats.sql").read_text()
+    for obj in (next(v for v in sqlfiles.views() if v.name == "comparisons"),
+                next(m for m in sqlfiles.macros() if m.name == "compare")):
+        assert stats.rstrip() in obj.sql
     db, _ = generated
     for metric in ("forward_ms", "total_ms"):
         via_macro = rows(db, "select baseline_run_id, contender_run_id, ratio, ratio_low, u, p_value, mark, "
