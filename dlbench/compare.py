@@ -26,20 +26,14 @@ from .output import markdown, render
 from .report import fmt_ms
 
 METRICS = {"total": "total_ms", "forward": "forward_ms", "backward": "backward_ms", "memory": "memory_bytes"}
-SELECTOR_KEYS = ("framework", "version", "libraries", "precision", "machine", "model", "source", "stack")
-FAIL_ON = ("regression", "change", "none")
 FORMATS = ("markdown", "csv", "json")
-MARK_ORDER = "+!~x -"
-
-LEGEND = {
-    "+": "slower: ratio above {factor} and p < {alpha} (a regression: `--fail-on regression` fails on it)",
-    "-": "faster: ratio below 1/{factor} and p < {alpha}",
-    "~": "beyond {factor}x either way but not significant (p >= {alpha}), or not testable (no samples, "
-         "too few samples)",
-    " ": "within {factor}x: no change worth reporting",
-    "x": "not comparable: the baseline did not measure this",
-    "!": "failed in the contender: it did not run the model or did not measure this, where the baseline did",
-}
+# the vocabularies are data (sql/seeds), read here and by the SQL alike
+SELECTOR_KEYS = tuple(k["key"] for k in sqlfiles.seed("compare_selector_keys").dicts())
+MARKS = sqlfiles.seed("compare_marks").dicts()  # in the legend's order
+MARK_ORDER = "".join(m["mark"] for m in sorted(MARKS, key=lambda m: m["sort_position"]))  # rows' order
+FAIL_ON = tuple(c.removeprefix("fails_") for c in sqlfiles.seed("compare_marks").columns
+                if c.startswith("fails_")) + ("none",)
+LEGEND = {m["mark"]: m["meaning"] for m in MARKS}
 
 
 class BadSide(UsageError):
@@ -99,23 +93,24 @@ class Comparison:
         return sum(r["mark"] in marks for r in self.rows)
 
     def failed(self, fail_on: str) -> bool:
-        """Whether the gate fails: regression: any '+'; change: any '+', '-' or '!'; none: never."""
-        if fail_on == "regression":
-            return self.count("+") > 0
-        if fail_on == "change":
-            return self.count("+-!") > 0
-        return False
+        """Whether the gate fails: any row with a mark the seed compare_marks fails on for `fail_on`
+        (regression: '+'; change: '+', '-' or '!'); none: never."""
+        if fail_on == "none":
+            return False
+        return self.count("".join(m["mark"] for m in MARKS if m[f"fails_{fail_on}"])) > 0
 
     def geomeans(self) -> list[dict]:
         """One row per pair of stacks (and machines): its geometric mean ratio over models."""
         seen, out = set(), []
-        for r in self.rows:
-            key = (r["baseline_machine_key"], r["baseline_stack"], r["contender_machine_key"], r["contender_stack"])
+        for r in self.rows:  # stacks by their keys, as the SQL groups them: two may look alike
+            key = (r["baseline_machine_key"], r["baseline_stack_key"], r["contender_machine_key"],
+                   r["contender_stack_key"])
             if r["geomean_ratio"] is None or key in seen:
                 continue
             seen.add(key)
-            out.append({"baseline_machine_key": key[0], "baseline_stack": key[1], "contender_machine_key": key[2],
-                        "contender_stack": key[3], "geomean_ratio": r["geomean_ratio"],
+            out.append({"baseline_machine_key": key[0], "baseline_stack": r["baseline_stack"],
+                        "contender_machine_key": key[2], "contender_stack": r["contender_stack"],
+                        "geomean_ratio": r["geomean_ratio"],
                         "geomean_low": r["geomean_low"], "geomean_high": r["geomean_high"],
                         "models": r["geomean_models"]})
         return out
@@ -167,10 +162,9 @@ class Comparison:
         return "\n".join(out)
 
     def summary(self) -> str:
-        counts = {m: self.count(m) for m in MARK_ORDER}
-        return (f"{len(self.rows)} comparison(s): {counts['+']} slower (+), {counts['-']} faster (-), "
-                f"{counts['~']} not significant (~), {counts[' ']} within {self.factor:g}x, "
-                f"{counts['!']} failed in the contender (!), {counts['x']} not comparable (x).")
+        counted = [f"{self.count(m['mark'])} {m['counted'].format(factor=f'{self.factor:g}')}"
+                   for m in sorted(MARKS, key=lambda m: m["summary_position"])]
+        return f"{len(self.rows)} comparison(s): {', '.join(counted)}."
 
     def records(self) -> list[dict]:
         keep = ["mark", "model", "model_key", "metric", "baseline_machine_key", "baseline_stack",

@@ -32,11 +32,14 @@ unpaired AS (
     FROM compared_runs AS b
     WHERE b.state = 'baseline' AND b.run_id NOT IN (SELECT p.baseline_run_id FROM pairs AS p)
 ),
+marks AS (
+    -- include: seeds/compare_marks.csv
+),
 -- include: fragments/compare_stats.sql
 SELECT c.*
 FROM (
 -- include: fragments/compare_rows.sql
 ) AS c
-ORDER BY CASE c.mark WHEN '+' THEN 0 WHEN '!' THEN 1 WHEN '~' THEN 2 WHEN 'x' THEN 3 WHEN ' ' THEN 4 ELSE 5 END,
-         c.ratio DESC NULLS LAST, c.model_key, c.baseline_machine_key, c.contender_machine_key, c.baseline_stack,
-         c.contender_stack
+JOIN marks AS m ON m.mark = c.mark
+ORDER BY m.sort_position, c.ratio DESC NULLS LAST, c.model_key, c.baseline_machine_key, c.contender_machine_key,
+         c.baseline_stack, c.contender_stack
