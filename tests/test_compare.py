@@ -413,9 +413,8 @@ def test_stacks_that_look_alike_are_two_stacks(project):
     rng = random.Random(11)
     models = {}
     for model in ("M1", "M2"):
-        models[model] = [toml_entry("JAX", "1", noisy(rng, 100, 0.01, 10)),
-                         toml_entry("Torch", "1 2", noisy(rng, 200, 0.01, 10)),
-                         toml_entry("Torch 1", "2", noisy(rng, 50, 0.01, 10))]
+        models[model] = [toml_entry(name, version, noisy(rng, ms, 0.01, 10), noisy(rng, ms, 0.01, 10))
+                         for name, version, ms in (("JAX", "1", 100), ("Torch", "1 2", 200), ("Torch 1", "2", 50))]
     Path("alike.toml").write_text(toml_file(models))
     build_warehouse(["alike.toml"], "w.duckdb")
     got = rows("w.duckdb", "select distinct contender_stack, geomean_models, round(geomean_ratio, 1) as g "
@@ -427,6 +426,14 @@ def test_stacks_that_look_alike_are_two_stacks(project):
                          "--metric", "forward", "--format", "json").stdout)
     assert sorted((g["contender_stack"], g["models"], round(g["geomean_ratio"], 1)) for g in doc["geomeans"]) == \
         [("Torch 1 2 (fp32)", 2, 0.5), ("Torch 1 2 (fp32)", 2, 2.0)]
+    # the site's comparisons page lists each pair once: the two Torch stacks against each other too
+    from dlbench import sqlfiles
+
+    with closing(duckdb.connect("w.duckdb", read_only=True)) as con:
+        listed = sqlfiles.query(con, "site", "comparisons", {"max_rows": 100})
+    pairs = sorted((r["model"], r["baseline_stack"], r["contender_stack"]) for r in listed)
+    assert pairs == sorted([(m, "JAX 1 (fp32)", "Torch 1 2 (fp32)") for m in ("M1", "M2")] * 2
+                           + [(m, "Torch 1 2 (fp32)", "Torch 1 2 (fp32)") for m in ("M1", "M2")])
 
 
 def test_two_states_pair_on_run_id(project):
