@@ -1,22 +1,22 @@
 -- The rows of `dlbench compare A B` for two files: two states of the same runs, attached as the schemas
--- `baseline` and `contender` (each with dlbench's views over its own tables). A run pairs with the run
--- of the same run_id in the other state (run_id is the hash of the run's natural key); a baseline run
--- the contender lacks is a row with mark '!'. Columns as the compare(...) macro's, sorted as
--- report/compare.sql sorts them. Parameters: $metric (its name), $factor, $alpha.
+-- `baseline` (state 0) and `contender` (state 1), each with dlbench's views over its own tables. A run
+-- pairs with the run of the same run_id in the other state (run_id is the hash of its natural key); a
+-- baseline run the contender lacks is a row with mark '!'. Columns as the compare(...) macro's, sorted
+-- as report/compare.sql sorts them. Parameters: $metric (its name), $factor, $alpha.
 WITH state_results AS (
-    SELECT 'baseline' AS state, r.* FROM baseline.results AS r
+    SELECT 0 AS state, r.* FROM baseline.results AS r
     UNION ALL
-    SELECT 'contender' AS state, r.* FROM contender.results AS r
+    SELECT 1 AS state, r.* FROM contender.results AS r
 ),
 state_stats AS (
-    SELECT 'baseline' AS state, st.* FROM baseline.run_stats AS st
+    SELECT 0 AS state, st.* FROM baseline.run_stats AS st
     UNION ALL
-    SELECT 'contender' AS state, st.* FROM contender.run_stats AS st
+    SELECT 1 AS state, st.* FROM contender.run_stats AS st
 ),
 state_samples AS (
-    SELECT 'baseline' AS state, s.* FROM baseline.run_samples AS s
+    SELECT 0 AS state, s.* FROM baseline.run_samples AS s
     UNION ALL
-    SELECT 'contender' AS state, s.* FROM contender.run_samples AS s
+    SELECT 1 AS state, s.* FROM contender.run_samples AS s
 ),
 -- include: fragments/compare_keys.sql
 pairs AS (
@@ -25,12 +25,12 @@ pairs AS (
            CAST($factor AS DOUBLE) AS factor, CAST($alpha AS DOUBLE) AS alpha
     FROM compared_runs AS b
     JOIN compared_runs AS c ON c.run_id = b.run_id
-    WHERE b.state = 'baseline' AND c.state = 'contender'
+    WHERE b.state = 0 AND c.state = 1
 ),
 unpaired AS (
     SELECT b.*, CAST($metric AS VARCHAR) AS metric
     FROM compared_runs AS b
-    WHERE b.state = 'baseline' AND b.run_id NOT IN (SELECT p.baseline_run_id FROM pairs AS p)
+    WHERE b.state = 0 AND b.run_id NOT IN (SELECT p.baseline_run_id FROM pairs AS p)
 ),
 marks AS (
     -- include: seeds/compare_marks.csv

@@ -32,8 +32,8 @@ WITH metrics AS (
     UNION ALL SELECT 'memory_bytes'
 ),
 pairs AS (
-    SELECT 'warehouse' AS baseline_state, b.run_id AS baseline_run_id,
-           'warehouse' AS contender_state, c.run_id AS contender_run_id, m.metric,
+    SELECT 0 AS baseline_state, b.run_id AS baseline_run_id,
+           0 AS contender_state, c.run_id AS contender_run_id, m.metric,
            1.10 AS factor, 0.01 AS alpha
     FROM results AS b
     JOIN results AS c ON c.machine_id = b.machine_id AND c.model_key = b.model_key AND c.run_id <> b.run_id
