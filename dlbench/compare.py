@@ -7,9 +7,10 @@
 
 Each side is a stack selector (`framework=torch,version=2.13`, see SELECTOR_KEYS) read from one
 warehouse, or a file: a TOML file (ingested into a warehouse in a temporary folder; the file is only
-read) or a warehouse (opened read-only), to compare two states of the same runs. The statistics
-are the SQL of the `compare(...)` macro (sql/macros/compare.sql), whose statistics block is the one
-of the view `comparisons`; this module only picks the runs, formats and judges.
+read) or a warehouse (opened read-only), to compare two states of the same runs: both are attached
+and their runs pair on run_id (sql/report/compare_states.sql). The statistics are SQL written once
+(sql/fragments/compare_stats.sql), shared by the `compare(...)` macro, the view `comparisons` and
+the two states; this module only picks the runs, formats and judges.
 """
 from __future__ import annotations
 
@@ -29,31 +30,14 @@ if TYPE_CHECKING:
     from .warehouse import Warehouse
 
 METRICS = {"total": "total_ms", "forward": "forward_ms", "backward": "backward_ms", "memory": "memory_bytes"}
-SELECTOR_KEYS = ("framework", "version", "libraries", "precision", "machine", "model", "source", "stack")
-FAIL_ON = ("regression", "change", "none")
 FORMATS = ("markdown", "csv", "json")
-MARK_ORDER = "+!~x -"
-
-LEGEND = {
-    "+": "slower: ratio above {factor} and p < {alpha} (a regression: `--fail-on regression` fails on it)",
-    "-": "faster: ratio below 1/{factor} and p < {alpha}",
-    "~": "beyond {factor}x either way but not significant (p >= {alpha}), or not testable (no samples, "
-         "too few samples)",
-    " ": "within {factor}x: no change worth reporting",
-    "x": "not comparable: the baseline did not measure this",
-    "!": "failed in the contender: it did not run the model or did not measure this, where the baseline did",
-}
-
-# the rows' columns, as the compare(...) macro returns them
-_ID_COLUMNS = {
-    "sources": ["source_id"], "source_machines": ["source_id"], "source_sections": ["source_id"],
-    "devices": ["device_id"], "models": ["model_id", "source_id"], "runs": ["run_id", "model_id", "source_id"],
-    "run_libraries": ["run_id"], "measurements": ["run_id"], "samples": ["run_id"],
-    "ingest_warnings": ["source_id"],
-}
-_SHARED = {"machines": "machine_id", "devices": "machine_id", "frameworks": "framework_id"}
-MACRO_READS = ("results", "run_samples", "run_stats")  # the views sql/macros/compare.sql uses
-_SHIFT = 1 << 52  # ids are 52-bit hashes: the contender's copy of a table adds this to its ids
+# the vocabularies are data (sql/seeds), read here and by the SQL alike
+SELECTOR_KEYS = tuple(k["key"] for k in sqlfiles.seed("compare_selector_keys").dicts())
+MARKS = sqlfiles.seed("compare_marks").dicts()  # in the legend's order
+MARK_ORDER = "".join(m["mark"] for m in sorted(MARKS, key=lambda m: m["sort_position"]))  # rows' order
+FAIL_ON = tuple(c.removeprefix("fails_") for c in sqlfiles.seed("compare_marks").columns
+                if c.startswith("fails_")) + ("none",)
+LEGEND = {m["mark"]: m["meaning"] for m in MARKS}
 
 
 class BadSide(UsageError):
@@ -113,23 +97,24 @@ class Comparison:
         return sum(r["mark"] in marks for r in self.rows)
 
     def failed(self, fail_on: str) -> bool:
-        """Whether the gate fails: regression: any '+'; change: any '+', '-' or '!'; none: never."""
-        if fail_on == "regression":
-            return self.count("+") > 0
-        if fail_on == "change":
-            return self.count("+-!") > 0
-        return False
+        """Whether the gate fails: any row with a mark the seed compare_marks fails on for `fail_on`
+        (regression: '+'; change: '+', '-' or '!'); none: never."""
+        if fail_on == "none":
+            return False
+        return self.count("".join(m["mark"] for m in MARKS if m[f"fails_{fail_on}"])) > 0
 
     def geomeans(self) -> list[dict]:
         """One row per pair of stacks (and machines): its geometric mean ratio over models."""
         seen, out = set(), []
-        for r in self.rows:
-            key = (r["baseline_machine_key"], r["baseline_stack"], r["contender_machine_key"], r["contender_stack"])
+        for r in self.rows:  # stacks by their keys, as the SQL groups them: two may look alike
+            key = (r["baseline_machine_key"], r["baseline_stack_key"], r["contender_machine_key"],
+                   r["contender_stack_key"])
             if r["geomean_ratio"] is None or key in seen:
                 continue
             seen.add(key)
-            out.append({"baseline_machine_key": key[0], "baseline_stack": key[1], "contender_machine_key": key[2],
-                        "contender_stack": key[3], "geomean_ratio": r["geomean_ratio"],
+            out.append({"baseline_machine_key": key[0], "baseline_stack": r["baseline_stack"],
+                        "contender_machine_key": key[2], "contender_stack": r["contender_stack"],
+                        "geomean_ratio": r["geomean_ratio"],
                         "geomean_low": r["geomean_low"], "geomean_high": r["geomean_high"],
                         "models": r["geomean_models"]})
         return out
@@ -181,10 +166,9 @@ class Comparison:
         return "\n".join(out)
 
     def summary(self) -> str:
-        counts = {m: self.count(m) for m in MARK_ORDER}
-        return (f"{len(self.rows)} comparison(s): {counts['+']} slower (+), {counts['-']} faster (-), "
-                f"{counts['~']} not significant (~), {counts[' ']} within {self.factor:g}x, "
-                f"{counts['!']} failed in the contender (!), {counts['x']} not comparable (x).")
+        counted = [f"{self.count(m['mark'])} {m['counted'].format(factor=f'{self.factor:g}')}"
+                   for m in sorted(MARKS, key=lambda m: m["summary_position"])]
+        return f"{len(self.rows)} comparison(s): {', '.join(counted)}."
 
     def records(self) -> list[dict]:
         keep = ["mark", "model", "model_key", "metric", "baseline_machine_key", "baseline_stack",
@@ -293,24 +277,20 @@ def compare(db: str | Warehouse, baseline: str, contender: str, metric: str = "t
 
         with (db if isinstance(db, Warehouse) else Warehouse(db, refresh=False)).reading() as con:
             _check_selectors(con, [b, c])
-            result.rows = _rows(con, b.text, c.text, result)
+            result.rows = _rows(con, result)
         return result
     with tempfile.TemporaryDirectory(prefix="dlbench-compare-") as tmp, \
             contextlib.closing(_two_states(b, c, Path(tmp))) as con:
-        result.rows = _rows(con, "source=baseline:*", "source=contender:*", result)
-    for r in result.rows:  # back to each warehouse's own ids and paths
-        if r["contender_run_id"] is not None:
-            r["contender_run_id"] -= _SHIFT
-        for side in ("baseline", "contender"):
-            if r[f"{side}_source"]:
-                r[f"{side}_source"] = r[f"{side}_source"].split(":", 1)[1]
+        result.rows = _rows(con, result, query="compare_states")
     return result
 
 
-def _rows(con, baseline: str, contender: str, result: Comparison) -> list[dict]:
-    rows = sqlfiles.fetch_dicts(con, sqlfiles.read_sql("report", "compare"), {
-        "baseline": baseline, "contender": contender, "metric": result.metric, "factor": result.factor,
-        "alpha": result.alpha})
+def _rows(con, result: Comparison, query: str = "compare") -> list[dict]:
+    """The rows of sql/report/<query>.sql (compare: two selectors; compare_states: two states), each
+    with its verdict."""
+    rows = sqlfiles.fetch_dicts(con, sqlfiles.read_sql("report", query), {
+        "baseline": result.baseline, "contender": result.contender, "metric": result.metric,
+        "factor": result.factor, "alpha": result.alpha})
     for r in rows:
         r["verdict"] = verdict(r, result.factor, result.alpha, result.metric)
     return rows
@@ -343,13 +323,12 @@ def _check_selectors(con, sides: list[Side]) -> None:
 
 
 def _two_states(b: Side, c: Side, tmp: Path):
-    """An in-memory DuckDB holding both sides' tables as views (the contender's ids shifted past the
-    baseline's, machines and frameworks shared by id), with the dlbench views and macros on top.
-    Sources are labelled `baseline:<path>` and `contender:<path>`. TOML files are ingested into
-    `tmp` (never written); warehouses are attached read-only."""
+    """An in-memory DuckDB with the two states side by side: each warehouse attached read-only and
+    a schema per side (`baseline`, `contender`) holding a view of each of its tables and, over
+    them, this version's views that sql/report/compare_states.sql reads. Nothing is copied or
+    renumbered: the states pair on run_id. TOML files are ingested into `tmp` (never written)."""
     import duckdb
 
-    from .sqlfiles import tables as table_names
     from .warehouse import Warehouse
 
     dbs = []
@@ -365,42 +344,23 @@ def _two_states(b: Side, c: Side, tmp: Path):
                 raise BadSide(f"{side.text}: not a dlbench warehouse ({str(e).splitlines()[0]}); give a "
                               f"TOML file (.toml) or a warehouse built by `dlbench ingest`") from None
         dbs.append(str(path))
+    reads = sqlfiles.needed_views(sqlfiles.read_sql("report", "compare_states"))
     con = duckdb.connect()
     try:
-        for alias, attached in zip(("side_b", "side_c"), dbs):
-            con.execute(f"ATTACH '{attached.replace(chr(39), chr(39) * 2)}' AS {alias} (READ_ONLY)")
-        for table in table_names():
-            cols = [r[0] for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = 'side_b' AND table_name = ? "
-                "ORDER BY column_index", [table]).fetchall()]
-            con.execute(f'CREATE VIEW "{table}" AS ' + _union(table, cols))
-        for view in sqlfiles.views():  # in dependency order; only what the compare macro reads
-            if view.name in MACRO_READS:
-                con.execute(f'CREATE VIEW "{view.name}" AS\n{view.body}')
-        con.execute(sqlfiles.read_sql("macros", "compare"))
+        for state, attached in zip(("baseline", "contender"), dbs):
+            con.execute(f"ATTACH {_literal(attached)} AS {state}_db (READ_ONLY)")
+            con.execute(f"CREATE SCHEMA {state}")
+            tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+                                 "ORDER BY table_name", [f"{state}_db"]).fetchall()
+            for (table,) in tables:
+                con.execute(f'CREATE VIEW {state}."{table}" AS SELECT * FROM {state}_db.main."{table}"')
+            for view in reads:  # a view in a schema reads that schema's tables and views
+                con.execute(f'CREATE VIEW {state}."{view.name}" AS\n{view.body}')
     except BaseException:
         con.close()
         raise
     return con
 
 
-def _union(table: str, cols: list[str]) -> str:
-    def select(alias: str, shift: int, label: str) -> str:
-        out = []
-        for col in cols:
-            expr = f'"{col}"'
-            if shift and col in _ID_COLUMNS.get(table, []):
-                expr = f'"{col}" + {shift}'
-            if table == "sources" and col == "path":
-                expr = f"'{label}:' || \"path\""
-            out.append(f'{expr} AS "{col}"')
-        return f"SELECT {', '.join(out)} FROM {alias}.\"{table}\""
-
-    first, second = select("side_b", 0, "baseline"), select("side_c", _SHIFT, "contender")
-    if table in _SHARED:  # one row per machine or framework: the baseline's definition wins
-        key = _SHARED[table]
-        second += f' WHERE "{key}" NOT IN (SELECT "{key}" FROM side_b."{_SHARED_TABLE[table]}")'
-    return f"{first}\nUNION ALL\n{second}"
-
-
-_SHARED_TABLE = {"machines": "machines", "devices": "machines", "frameworks": "frameworks"}
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -4,9 +4,17 @@ A view file `sql/views/<name>.sql` holds one SELECT (no CREATE), so that it can
 be created in DuckDB and transpiled to other engines alike. Its leading
 comment says what one row is; the first comment line is its one-line
 description. A macro file `sql/macros/<name>.sql` holds a DuckDB CREATE MACRO.
+
+Any of them may include shared text with a line `-- include: <folder>/<file>`: a fragment
+(`fragments/<name>.sql`, a few CTEs that several files share) as written, or a seed
+(`seeds/<name>.csv`, a small vocabulary table kept as data) as a SELECT of its rows. The line is
+replaced at load time, so DuckDB, the export's transpiler and the fingerprint all see the
+expanded text; a file is written once and read everywhere it is needed.
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,6 +23,9 @@ from importlib import resources
 from .errors import DlbenchError
 
 FOLDERS = ("schema", "views", "macros", "report")
+# what goes into a warehouse, and so into its fingerprint: the files that make its tables, views
+# and macros, and what those include
+BUILT_FROM = ("schema", "views", "macros", "fragments", "seeds")
 
 
 class SqlMissing(DlbenchError):
@@ -27,28 +38,113 @@ def sql_root():
     return resources.files("dlbench.sql")
 
 
-def sql_files(folder: str) -> list:
-    """The .sql files of one folder of sql/, sorted by name; never none."""
+def sql_files(folder: str, suffix: str = ".sql") -> list:
+    """The files of one folder of sql/ whose name ends with `suffix`, sorted by name; never none."""
     try:
-        found = sorted((p for p in sql_root().joinpath(folder).iterdir() if p.name.endswith(".sql")),
+        found = sorted((p for p in sql_root().joinpath(folder).iterdir() if p.name.endswith(suffix)),
                        key=lambda p: p.name)
     except (FileNotFoundError, NotADirectoryError, ModuleNotFoundError):
         found = []
     if not found:
-        raise SqlMissing(f"dlbench's SQL files ({folder}/*.sql) are missing from the installed package; "
+        raise SqlMissing(f"dlbench's SQL files ({folder}/*{suffix}) are missing from the installed package; "
                          "reinstall dlbench (pip install --force-reinstall dlbench)")
     return found
 
 
+def _read(relative: str) -> str:
+    """The text of sql/<relative> (as written, nothing expanded)."""
+    try:
+        return sql_root().joinpath(*relative.split("/")).read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as e:
+        raise SqlMissing(f"dlbench's SQL file {relative} is missing from the installed package; "
+                         "reinstall dlbench") from e
+
+
 @lru_cache(maxsize=None)
 def read_sql(folder: str, name: str) -> str:
-    """One .sql file by folder and name (without .sql)."""
-    path = sql_root().joinpath(folder, f"{name}.sql")
-    try:
-        return path.read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError) as e:
-        raise SqlMissing(f"dlbench's SQL file {folder}/{name}.sql is missing from the installed package; "
-                         "reinstall dlbench") from e
+    """One .sql file by folder and name (without .sql), its includes expanded."""
+    return expand(_read(f"{folder}/{name}.sql"))
+
+
+# -- includes and seeds -------------------------------------------------------------
+INCLUDE = re.compile(r"^[ \t]*-- include: ([\w./-]+)[ \t]*$", re.MULTILINE)
+
+
+def includes(text: str) -> list[str]:
+    """The files `text` includes directly (`-- include: fragments/x.sql` lines), in order."""
+    return INCLUDE.findall(text)
+
+
+def expand(text: str, _trail: tuple[str, ...] = ()) -> str:
+    """`text` with each `-- include: <folder>/<file>` line replaced by that file of sql/: a .sql
+    fragment as written (its own includes expanded, its trailing semicolon dropped), a .csv seed as
+    `SELECT * FROM (VALUES ...) AS <name>(<columns>)`. A cycle of includes is a SqlMissing error
+    (a broken install or checkout), as a missing file is."""
+    def one(match: re.Match) -> str:
+        relative = match.group(1)
+        if relative in _trail or ".." in relative.split("/"):
+            raise SqlMissing(f"dlbench's SQL include {relative} is circular or outside sql/: "
+                             f"{' -> '.join(_trail + (relative,))}")
+        if relative.endswith(".csv"):
+            return seed(relative.rsplit("/", 1)[-1][:-4]).select_sql()
+        return expand(_read(relative), _trail + (relative,)).rstrip().rstrip(";").rstrip()
+
+    return INCLUDE.sub(one, text)
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A small table kept as data: sql/seeds/<name>.csv, a header line of column names, then rows.
+    A cell is an integer when it is written as one, true or false as a boolean, empty as NULL,
+    else text."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple, ...]
+
+    def dicts(self) -> list[dict]:
+        return [dict(zip(self.columns, r)) for r in self.rows]
+
+    def select_sql(self) -> str:
+        """The rows as one SELECT (what an include of the seed becomes)."""
+        def literal(v) -> str:
+            if v is None:
+                return "NULL"
+            if isinstance(v, bool):
+                return "TRUE" if v else "FALSE"
+            if isinstance(v, int):
+                return str(v)
+            return "'" + str(v).replace("'", "''") + "'"
+
+        values = ",\n       ".join("(" + ", ".join(literal(v) for v in r) + ")" for r in self.rows)
+        return f"SELECT * FROM (VALUES {values}) AS {self.name}({', '.join(self.columns)})"
+
+
+def _cell(text: str):
+    if text == "":
+        return None
+    if re.fullmatch(r"-?[0-9]+", text):
+        return int(text)
+    if text in ("true", "false"):
+        return text == "true"
+    return text
+
+
+@lru_cache(maxsize=None)
+def seed(name: str) -> Seed:
+    """The seed sql/seeds/<name>.csv."""
+    rows = list(csv.reader(io.StringIO(_read(f"seeds/{name}.csv"))))
+    header, body = rows[0], [r for r in rows[1:] if r]
+    bad = [i for i, r in enumerate(body, 2) if len(r) != len(header)]
+    if bad:
+        raise SqlMissing(f"dlbench's seed seeds/{name}.csv has rows of the wrong length (lines {bad}); "
+                         "reinstall dlbench")
+    return Seed(name, tuple(header), tuple(tuple(_cell(c) for c in r) for r in body))
+
+
+def seeds() -> list[Seed]:
+    """Every seed of sql/seeds, by name."""
+    return [seed(p.name[:-4]) for p in sql_files("seeds", ".csv")]
 
 
 @dataclass(frozen=True)
@@ -84,8 +180,8 @@ def fingerprint() -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    for folder in ("schema", "views", "macros"):
-        for p in sql_files(folder):
+    for folder in BUILT_FROM:
+        for p in sql_files(folder, ".csv" if folder == "seeds" else ".sql"):
             digest.update(f"{folder}/{p.name}\0".encode() + p.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -96,7 +192,7 @@ def schema_sql() -> str:
 
 def _load(kind: str) -> list[SqlObject]:
     folder = kind + "s"
-    return [SqlObject(p.name[:-4], kind, f"{folder}/{p.name}", p.read_text(encoding="utf-8"))
+    return [SqlObject(p.name[:-4], kind, f"{folder}/{p.name}", expand(p.read_text(encoding="utf-8")))
             for p in sql_files(folder)]
 
 
@@ -138,11 +234,28 @@ def creation_order() -> list[SqlObject]:
     of its SQL, comments aside. Those words include every view it reads, so the order is valid;
     when they make a cycle (a column named like a view, say), views() decides."""
     objs = {o.name: o for o in _load("view")}
-    words = {name: set(re.findall(r"\w+", re.sub(r"--[^\n]*", "", o.body))) for name, o in objs.items()}
+    words = {name: _words(o.body) for name, o in objs.items()}
     try:
         return _ordered(objs, {name: words[name] & (set(objs) - {name}) for name in objs})
     except ValueError:
         return views()
+
+
+def needed_views(sql: str) -> list[SqlObject]:
+    """The views `sql` reads, found as creation_order() finds them (a view name that is a word of
+    the SQL), and the views those read, in creation order: what a query needs created."""
+    order = creation_order()
+    names = {v.name for v in order}
+    wanted = _words(sql) & names
+    for view in reversed(order):  # a view comes after those it reads: one pass back collects them
+        if view.name in wanted:
+            wanted |= _words(view.body) & names - {view.name}
+    return [v for v in order if v.name in wanted]
+
+
+def _words(sql: str) -> set[str]:
+    """The words of `sql`, comments aside."""
+    return set(re.findall(r"\w+", re.sub(r"--[^\n]*", "", sql)))
 
 
 def _ordered(objs: dict[str, SqlObject], deps: dict[str, set[str]]) -> list[SqlObject]:

@@ -11,7 +11,6 @@ import itertools
 import json
 import math
 import random
-import re
 from contextlib import closing
 from pathlib import Path
 
@@ -268,10 +267,17 @@ def test_markdown_output_has_the_legend_and_the_geomean(project):
 
 # -- selectors, the macro and the view agree ----------------------------------------------------
 def test_the_macro_and_the_view_share_their_statistics(generated):
-    block = re.compile(r"-- stats:begin.*?-- stats:end", re.DOTALL)
-    view = block.search((SQL / "views" / "comparisons.sql").read_text()).group(0)
-    macro = block.search((SQL / "macros" / "compare.sql").read_text()).group(0)
-    assert view == macro
+    from dlbench import sqlfiles
+
+    # written once, in sql/fragments, and included by both (and by compare's two states)
+    for path in ("views/comparisons.sql", "macros/compare.sql", "report/compare_states.sql"):
+        written = (SQL / path).read_text()
+        assert "fragments/compare_stats.sql" in sqlfiles.includes(written), path
+        assert "rank_sums AS" not in written, path  # the statistics themselves are not copied
+    stats = (SQL / "fragments" / "compare_stats.sql").read_text()
+    for obj in (next(v for v in sqlfiles.views() if v.name == "comparisons"),
+                next(m for m in sqlfiles.macros() if m.name == "compare")):
+        assert stats.rstrip() in obj.sql
     db, _ = generated
     for metric in ("forward_ms", "total_ms"):
         via_macro = rows(db, "select baseline_run_id, contender_run_id, ratio, ratio_low, u, p_value, mark, "
@@ -398,3 +404,74 @@ def test_readme_real_data_example(tmp_path, monkeypatch):
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ")][:6]
     assert shown.splitlines() == rows
     assert [line.split("|")[1].strip() for line in rows[2:]] == ["+", "+", "~", "-"]
+
+
+def test_stacks_that_look_alike_are_two_stacks(project):
+    """"Torch"/"1 2" and "Torch 1"/"2" both show as "Torch 1 2 (fp32)": the comparison tells them
+    apart by their keys, not by that string. JAX against each: one is twice as slow, the other half;
+    merged, their geometric mean would be 1.00 over 4 models."""
+    rng = random.Random(11)
+    models = {}
+    for model in ("M1", "M2"):
+        models[model] = [toml_entry(name, version, noisy(rng, ms, 0.01, 10), noisy(rng, ms, 0.01, 10))
+                         for name, version, ms in (("JAX", "1", 100), ("Torch", "1 2", 200), ("Torch 1", "2", 50))]
+    Path("alike.toml").write_text(toml_file(models))
+    build_warehouse(["alike.toml"], "w.duckdb")
+    got = rows("w.duckdb", "select distinct contender_stack, geomean_models, round(geomean_ratio, 1) as g "
+                           "from comparisons c join results b on b.run_id = c.baseline_run_id "
+                           "where b.framework = 'JAX' and metric = 'forward_ms' order by g")
+    assert got == [{"contender_stack": "Torch 1 2 (fp32)", "geomean_models": 2, "g": 0.5},
+                   {"contender_stack": "Torch 1 2 (fp32)", "geomean_models": 2, "g": 2.0}]
+    doc = json.loads(cli("compare", "framework=jax", "framework=torch*", "--db", "w.duckdb", "--no-refresh",
+                         "--metric", "forward", "--format", "json").stdout)
+    assert sorted((g["contender_stack"], g["models"], round(g["geomean_ratio"], 1)) for g in doc["geomeans"]) == \
+        [("Torch 1 2 (fp32)", 2, 0.5), ("Torch 1 2 (fp32)", 2, 2.0)]
+    # the site's comparisons page lists each pair once: the two Torch stacks against each other too
+    from dlbench import sqlfiles
+
+    with closing(duckdb.connect("w.duckdb", read_only=True)) as con:
+        listed = sqlfiles.query(con, "site", "comparisons", {"max_rows": 100})
+    pairs = sorted((r["model"], r["baseline_stack"], r["contender_stack"]) for r in listed)
+    assert pairs == sorted([(m, "JAX 1 (fp32)", "Torch 1 2 (fp32)") for m in ("M1", "M2")] * 2
+                           + [(m, "Torch 1 2 (fp32)", "Torch 1 2 (fp32)") for m in ("M1", "M2")])
+
+
+def test_two_states_pair_on_run_id(project):
+    """Two states pair each run with the run of the same run_id (the hash of its natural key), as
+    each warehouse numbers it: no id is shifted, and a run only one state has is not paired."""
+    for name in ("main", "pr"):
+        Path(f"{name}.toml").write_text((ROOT / "tests" / "data" / f"compare_{name}.toml").read_text())
+        build_warehouse([f"{name}.toml"], f"{name}.duckdb")
+    doc = json.loads(cli("compare", "main.duckdb", "pr.duckdb", "--format", "json").stdout)
+    paired = [r for r in doc["rows"] if r["contender_run_id"] is not None]
+    assert len(paired) == 7 and all(r["baseline_run_id"] == r["contender_run_id"] for r in paired)
+    (missing,) = [r for r in doc["rows"] if r["mark"] == "!"]
+    with closing(duckdb.connect("pr.duckdb", read_only=True)) as con:
+        assert con.execute("select count(*) from runs where run_id = ?", [missing["baseline_run_id"]]).fetchone() == (0,)
+
+
+def test_selector_keys_are_the_seed_and_each_has_values(seed_db):
+    """The selector keys are written once, in sql/seeds/compare_selector_keys.csv: compare.py reads
+    them, the macro joins them, and fragments/selector_values.sql gives each of them values (and no
+    other key)."""
+    from dlbench import compare, sqlfiles
+
+    keys = [k["key"] for k in sqlfiles.seed("compare_selector_keys").dicts()]
+    assert list(compare.SELECTOR_KEYS) == keys
+    listed = rows(seed_db, sqlfiles.read_sql("report", "compare_selectors"))
+    assert sorted({r["key"] for r in listed}) == sorted(keys)
+    frees = {k["key"]: k["frees"] for k in sqlfiles.seed("compare_selector_keys").dicts()}
+    assert set(frees.values()) == {"stack", "machine", "precision", "model", "source"}
+
+
+def test_the_marks_are_the_seed():
+    from dlbench import compare, sqlfiles
+
+    marks = sqlfiles.seed("compare_marks").dicts()
+    assert [m["mark"] for m in marks] == ["+", "-", "~", " ", "x", "!"]  # the legend's order
+    assert compare.MARK_ORDER == "+!~x -" and compare.FAIL_ON == ("regression", "change", "none")
+    result = compare.Comparison("a", "b", "total_ms", 1.1, 0.01,
+                                rows=[{"mark": m} for m in "-!"])
+    assert not result.failed("regression") and result.failed("change") and not result.failed("none")
+    assert result.summary() == ("2 comparison(s): 0 slower (+), 1 faster (-), 0 not significant (~), "
+                                "0 within 1.1x, 1 failed in the contender (!), 0 not comparable (x).")

@@ -1,12 +1,7 @@
--- One row per value a `dlbench compare` selector key can take in this warehouse: key (framework,
--- version, libraries, precision, machine, model, source, stack) and value as written, sorted; for the
--- message that says what exists when a selector names nothing. Versions show as "framework version".
-SELECT DISTINCT 'framework' AS key, framework AS value FROM results
-UNION SELECT DISTINCT 'version', framework || ' ' || framework_version FROM results
-UNION SELECT DISTINCT 'libraries', coalesce(libraries, 'none') FROM results
-UNION SELECT DISTINCT 'precision', coalesce(precision, 'none') FROM results
-UNION SELECT DISTINCT 'machine', machine_key FROM results
-UNION SELECT DISTINCT 'model', model FROM results
-UNION SELECT DISTINCT 'source', source FROM results
-UNION SELECT DISTINCT 'stack', stack FROM results
-ORDER BY key, value
+-- One row per value a `dlbench compare` selector key can take in this warehouse: key (those of
+-- seeds/compare_selector_keys.csv) and value as listed, sorted; for the message that says what exists
+-- when a selector names nothing. Versions show as "framework version".
+WITH
+-- include: fragments/selector_values.sql
+listed AS (SELECT DISTINCT v.key, v.shown AS value FROM selector_values AS v WHERE v.shown IS NOT NULL)
+SELECT l.key, l.value FROM listed AS l ORDER BY l.key, l.value

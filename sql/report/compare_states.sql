@@ -1,0 +1,45 @@
+-- The rows of `dlbench compare A B` for two files: two states of the same runs, attached as the schemas
+-- `baseline` (state 0) and `contender` (state 1), each with dlbench's views over its own tables. A run
+-- pairs with the run of the same run_id in the other state (run_id is the hash of its natural key); a
+-- baseline run the contender lacks is a row with mark '!'. Columns as the compare(...) macro's, sorted
+-- as report/compare.sql sorts them. Parameters: $metric (its name), $factor, $alpha.
+WITH state_results AS (
+    SELECT 0 AS state, r.* FROM baseline.results AS r
+    UNION ALL
+    SELECT 1 AS state, r.* FROM contender.results AS r
+),
+state_stats AS (
+    SELECT 0 AS state, st.* FROM baseline.run_stats AS st
+    UNION ALL
+    SELECT 1 AS state, st.* FROM contender.run_stats AS st
+),
+state_samples AS (
+    SELECT 0 AS state, s.* FROM baseline.run_samples AS s
+    UNION ALL
+    SELECT 1 AS state, s.* FROM contender.run_samples AS s
+),
+-- include: fragments/compare_keys.sql
+pairs AS (
+    SELECT b.state AS baseline_state, b.run_id AS baseline_run_id,
+           c.state AS contender_state, c.run_id AS contender_run_id, CAST($metric AS VARCHAR) AS metric,
+           CAST($factor AS DOUBLE) AS factor, CAST($alpha AS DOUBLE) AS alpha
+    FROM compared_runs AS b
+    JOIN compared_runs AS c ON c.run_id = b.run_id
+    WHERE b.state = 0 AND c.state = 1
+),
+unpaired AS (
+    SELECT b.*, CAST($metric AS VARCHAR) AS metric
+    FROM compared_runs AS b
+    WHERE b.state = 0 AND b.run_id NOT IN (SELECT p.baseline_run_id FROM pairs AS p)
+),
+marks AS (
+    -- include: seeds/compare_marks.csv
+),
+-- include: fragments/compare_stats.sql
+SELECT c.*
+FROM (
+-- include: fragments/compare_rows.sql
+) AS c
+JOIN marks AS m ON m.mark = c.mark
+ORDER BY m.sort_position, c.ratio DESC NULLS LAST, c.model_key, c.baseline_machine_key, c.contender_machine_key,
+         c.baseline_stack, c.contender_stack
