@@ -132,7 +132,7 @@ def test_same_run_across_files(seed_db):
     assert len(errors) == 26
     assert errors[0] == ("error: data/again.toml:27:5: nvidia-titan-x.models[0].frameworks[0]: the same run as "
                          "benchmark.toml:27 (machine 'nvidia-titan-x', Leaf 0.2 + cuDNN 4); expected each machine, "
-                         "model, framework, version, libraries and precision at most once")
+                         "workload, mode, threads, date, framework, version, libraries and precision at most once")
     assert sha256(seed_db) == before
 
 
