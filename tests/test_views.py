@@ -214,6 +214,12 @@ def three_machines(tmp_path_factory):
     return build(tmp_path_factory.mktemp("three"), DATA / "views_cross_machine.toml")
 
 
+@pytest.fixture(scope="module")
+def stacks(tmp_path_factory):
+    """The seed plus tests/data/views_stacks.toml: stacks whose display strings mislead."""
+    return build(tmp_path_factory.mktemp("stacks"), DATA / "views_stacks.toml")
+
+
 def geomean(values):
     values = list(values)
     return math.prod(values) ** (1 / len(values))
@@ -844,6 +850,35 @@ def test_framework_summary_compares_stacks_over_common_models(convnet):
     # Tensorflow 0.7.1's memory is a reservation: no memory ratio, where it was 4.20
     tf = rows(convnet, "SELECT mean_memory_ratio FROM framework_summary WHERE stack = ?", TF_071)
     assert tf == [{"mean_memory_ratio": None}]
+
+
+def test_a_stack_is_its_stack_id_not_its_display_string(stacks):
+    got = rows(stacks, "SELECT model, framework, framework_version, stack, stack_id FROM results "
+                       "WHERE machine_key = 'stacks-box' ORDER BY model, total_ms")
+    ids = {(r["model"], r["framework"], r["framework_version"]): r["stack_id"] for r in got}
+    # an unpublished version in any case is one stack; "Torch"/"1 2" and "Torch 1"/"2" show alike but are two
+    assert ids[("AlexNet", "Torch", "unknown")] == ids[("VGG", "Torch", "Unknown")]
+    assert ids[("AlexNet", "Torch", "1 2")] != ids[("AlexNet", "Torch 1", "2")]
+    assert {r["stack"] for r in got if r["framework_version"] != "unknown" and "Unknown" != r["framework_version"]} \
+        == {"Torch 1 2"}
+    assert ids[("AlexNet", "Torch", "1 2")] == ids[("VGG", "Torch", "1 2")]
+    assert len(set(ids.values())) == 3
+
+
+def test_framework_summary_has_one_row_per_stack_id(stacks):
+    """Bug 2: Torch "unknown" and Torch "Unknown" gave two indistinguishable "Torch" rows."""
+    got = rows(stacks, "SELECT stack, models_measured, wins, geomean_slowdown, common_models FROM framework_summary "
+                       "WHERE machine = 'Stacks box' ORDER BY stack, geomean_slowdown")
+    # Torch (unknown) is fastest on both models: AlexNet 30 ms, VGG 60 ms
+    # Torch 1 2 ("Torch" "1 2"): AlexNet 40/30, VGG 120/60; ("Torch 1" "2"): AlexNet 50/30, VGG 120/60
+    assert got == [
+        {"stack": "Torch", "models_measured": 2, "wins": 2, "geomean_slowdown": pytest.approx(1.0),
+         "common_models": 2},
+        {"stack": "Torch 1 2", "models_measured": 2, "wins": 0,
+         "geomean_slowdown": pytest.approx(geomean([40 / 30, 120 / 60])), "common_models": 2},
+        {"stack": "Torch 1 2", "models_measured": 2, "wins": 0,
+         "geomean_slowdown": pytest.approx(geomean([50 / 30, 120 / 60])), "common_models": 2},
+    ]
 
 
 def test_the_converter_gives_the_committed_file(tmp_path):
