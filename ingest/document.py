@@ -168,9 +168,10 @@ def run_id_of(natural: RunKey) -> int:
     return stable_id("run", *natural)
 
 
-def stack_id_of(framework: str, version: str, libs, has_libraries: bool, precision: str | None) -> int:
-    """A stack's id: what every view groups, pairs and partitions runs of one stack by (`stack`, the
-    display string, only shows it). Case does not matter (as results.framework_key); a version
+def stack_ids_of(framework: str, version: str, libs, has_libraries: bool, precision: str | None) -> tuple[int, int]:
+    """A stack's ids, (stack_id, base_stack_id): what every view groups, pairs and partitions runs of
+    one stack by (`stack` and `base_stack`, the display strings, only show them); base_stack_id
+    leaves the precision out (it pairs an fp16 run with the fp32 run of its stack). Case does not matter (as results.framework_key); a version
     "unknown" in any case is not published, the same as another "unknown"; the library set as
     results.libraries_key normalises it (lower case, a leading R dropped from a version: "R4" = "4"),
     a version "unknown" the same as none; no `libraries` key (not known) is not `libraries = []`
@@ -179,8 +180,8 @@ def stack_id_of(framework: str, version: str, libs, has_libraries: bool, precisi
     lib_set = None
     if has_libraries:
         lib_set = tuple(sorted((n.lower(), _library_version(v)) for n, v in libs))
-    return stable_id("stack", framework.lower(), "" if ver == "unknown" else ver, lib_set,
-                     (precision or "fp32").lower())
+    base = stable_id("base_stack", framework.lower(), "" if ver == "unknown" else ver, lib_set)
+    return stable_id("stack", base, (precision or "fp32").lower()), base
 
 
 def _library_version(v: str | None) -> str:
@@ -272,7 +273,7 @@ _FAST_KEYS = FRAMEWORK_KEYS - SAMPLES.keys() - RUN_METADATA.keys()
 TUPLE_COLUMNS = {
     "runs": ("run_id", "machine_id", "model_id", "framework_id", "source_id", "position", "line", "precision",
              "label", "libraries", "has_libraries", "extra",
-             "date", "stack_id"),
+             "date", "stack_id", "base_stack_id"),
     "measurements": ("run_id", "metric", "key", "value", "unit", "written"),
     "samples": ("run_id", "metric", "iteration", "value_ms", "written"),
 }
@@ -814,7 +815,7 @@ class _Reader(_Checks):
         self.rows["runs"].append((
             run_id, machine_id, model_id, framework_id, self.source_id, path[-1], line, precision, label,
             libraries_label(libs) if libs else None, "libraries" in f, _extra_json(extra), date,
-            stack_id_of(name, version, libs, "libraries" in f, precision)))
+            *stack_ids_of(name, version, libs, "libraries" in f, precision)))
         for lr in lib_rows:
             lr["run_id"] = run_id
             self.rows["run_libraries"].append(lr)

@@ -56,7 +56,7 @@ from .document import (
     run_key,
     source_id_for,
     stable_id,
-    stack_id_of,
+    stack_ids_of,
 )
 from .errors import Finding
 from .units import UNITS
@@ -279,14 +279,16 @@ def read(file: str, text: str, sections: list) -> Batch:
                           "\x1c")
     stack = pc.dictionary_encode(pc.binary_join_element_wise(name, version, libs, pc.fill_null(precision, ""),
                                                              "\x1f"))
-    suffixes, framework_ids, labels, stack_ids = [], [], [], []
+    suffixes, framework_ids, labels, stack_ids, base_stack_ids = [], [], [], [], []
     frameworks: dict[tuple[str, str], int] = {}
     for text_of in stack.dictionary.to_pylist():
         nm, ver, lib_joined, prec = text_of.split("\x1f")
         lib = [(ln, None if lv == _NO_VERSION else lv) for ln, lv in
                (item.split("\x1e") for item in lib_joined.split("\x1c"))] if lib_joined else []
         suffixes.append(key_text(nm, ver, library_key(lib), prec))
-        stack_ids.append(stack_id_of(nm, ver, lib, bool(lib), prec or None))  # libraries written as tables: known
+        sid, base = stack_ids_of(nm, ver, lib, bool(lib), prec or None)  # libraries written as tables: known
+        stack_ids.append(sid)
+        base_stack_ids.append(base)
         fid = frameworks.get((nm, ver))
         if fid is None:
             fid = frameworks[(nm, ver)] = stable_id("framework", nm, ver)
@@ -312,7 +314,8 @@ def read(file: str, text: str, sections: list) -> Batch:
         "position": pc.cast(fw_position, pa.int32()), "line": pc.cast(fw_line, pa.int32()),
         "precision": precision, "label": label, "libraries": pa.array(labels, pa.string()).take(stack.indices),
         "has_libraries": has_libraries, "extra": none, "date": none,
-        "stack_id": pa.array(stack_ids, pa.int64()).take(stack.indices)})}
+        "stack_id": pa.array(stack_ids, pa.int64()).take(stack.indices),
+        "base_stack_id": pa.array(base_stack_ids, pa.int64()).take(stack.indices)})}
     tables["run_libraries"] = pa.table({
         "position": pc.cast(lib_position, pa.int32()), "name": lib_name, "version": lib_version,
         "line": pc.cast(h_line.filter(lib_header), pa.int32()), "extra": pa.nulls(n_lib, pa.string()),

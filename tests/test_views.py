@@ -83,7 +83,7 @@ CONTRACT = {
                 "total_ms", "reported_total_ms", "memory_bytes", "memory_mb", "source", "line",
                 "model_label", "date", "framework_key", "version_known", "precision_key", "libraries_known",
                 "libraries_key", "libraries_shown", "base_stack", "total_is_reported", "summed_total_ms",
-                "resolution_ms", "stack_id"],
+                "resolution_ms", "stack_id", "base_stack_id"],
     "speedups": ["machine", "model", "model_key", "run_id", "stack", "other_run_id", "other_stack",
                  "forward_speedup", "backward_speedup", "total_speedup", "memory_ratio", "total_tie", "flagged",
                  "other_flagged"],

@@ -140,8 +140,9 @@ CREATE TABLE runs (
                                        -- no key says "not known"
     extra          JSON,               -- unknown non-numeric keys of the entry
     date           VARCHAR,            -- when it was measured: "2016-02-28" (a TOML date) or "2015" (a year)
-    stack_id       BIGINT NOT NULL     -- the stack's identity (ingest.document.stack_id_of): framework and version
+    stack_id       BIGINT NOT NULL,    -- the stack's identity (ingest.document.stack_ids_of): framework and version
                                        -- case-folded ("unknown" = not published), library set, precision
+    base_stack_id  BIGINT NOT NULL     -- the same without the precision (pairs fp16 with fp32)
 );
 
 -- One row per library entry of a run. Grain: (run_id, position).

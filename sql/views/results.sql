@@ -37,6 +37,7 @@
 --     libraries_key is (an "unknown" library version = none given), precision as precision_key. Every
 --     view groups, pairs and partitions by it; `stack` is only its display ("Torch"/"unknown" and
 --     "Torch"/"Unknown" are one stack; "Torch"/"1 2" and "Torch 1"/"2" show alike but are two);
+--   base_stack_id: the same without the precision (base_stack's identity);
 --   forward_ms, backward_ms: milliseconds per minibatch as written;
 --   total_ms: the reported total when the run gives one (published totals are rounded on their
 --     own, while convnet-benchmarks truncates forward and backward: the published total is the
@@ -116,6 +117,7 @@ keyed AS (
            r.precision,
            r.label,
            r.stack_id,
+           r.base_stack_id,
            coalesce(r.date, mo.date) AS date,
            lower(f.name) AS framework_key,
            lower(f.version) <> 'unknown' AS version_known,
@@ -178,6 +180,7 @@ SELECT run_id,
                           ELSE '' END AS stack,
        stack_name || CASE WHEN native IS NOT NULL THEN ' (' || native || ')' ELSE '' END AS base_stack,
        stack_id,
+       base_stack_id,
        forward_ms,
        backward_ms,
        coalesce(reported_total_ms, summed_total_ms) AS total_ms,
