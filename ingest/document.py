@@ -169,13 +169,15 @@ def run_id_of(natural: RunKey) -> int:
 
 
 def stack_ids_of(framework: str, version: str, libs, has_libraries: bool, precision: str | None) -> tuple[int, int]:
-    """A stack's ids, (stack_id, base_stack_id): what every view groups, pairs and partitions runs of
-    one stack by (`stack` and `base_stack`, the display strings, only show them); base_stack_id
-    leaves the precision out (it pairs an fp16 run with the fp32 run of its stack). Case does not matter (as results.framework_key); a version
-    "unknown" in any case is not published, the same as another "unknown"; the library set as
-    results.libraries_key normalises it (lower case, a leading R dropped from a version: "R4" = "4"),
-    a version "unknown" the same as none; no `libraries` key (not known) is not `libraries = []`
-    (none: native); the precision as results.precision_key (lower case, none given = fp32)."""
+    """A stack's ids, (stack_id, base_stack_id): what every view groups, pairs and partitions runs
+    of one stack by (`stack` and `base_stack`, the display strings, only show them); base_stack_id
+    leaves the precision out (it pairs an fp16 run with the fp32 run of its stack).
+
+    Case does not matter (as results.framework_key); a version "unknown" in any case is not
+    published, the same as another "unknown"; the library set as results.libraries_key
+    normalises it (lower case, a leading R dropped from a version: "R4" = "4"), a version
+    "unknown" the same as none; no `libraries` key (not known) is not `libraries = []` (none:
+    native); the precision as results.precision_key (lower case, none given = fp32)."""
     ver = version.lower()
     lib_set = None
     if has_libraries:
