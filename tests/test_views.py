@@ -273,6 +273,32 @@ def test_every_view_says_what_a_row_is_and_documents_its_columns(seed):
         assert undocumented == [], obj.name
 
 
+@pytest.fixture(scope="module")
+def richest(tmp_path_factory):
+    """The seed, data/*.toml and every fixture made for the views (tests/data/views_*.toml, and the
+    files with raw samples, every level and unknown keys): the most corners at once."""
+    extra = sorted(ROOT.glob("data/*.toml")) + sorted(DATA.glob("views_*.toml")) + [
+        DATA / "export_every_level.toml", DATA / "compare_main.toml", DATA / "samples.toml"]
+    return build(tmp_path_factory.mktemp("richest"), *extra)
+
+
+@pytest.mark.parametrize("warehouse", ["seed", "richest"])
+def test_every_view_is_unique_on_its_declared_grain(warehouse, request):
+    """dbt's `unique` test for every view: the columns of its `-- grain:` header line exist and no
+    two rows share them."""
+    db = request.getfixturevalue(warehouse)
+    counted = {}
+    for view in sqlfiles.views():
+        grain = sqlfiles.grain(view.name)
+        assert grain and [c for c in grain if c not in columns(db, view.name)] == [], view.name
+        keys = ", ".join(f'"{c}"' for c in grain)
+        repeated = rows(db, f'SELECT {keys}, count(*) AS n FROM "{view.name}" GROUP BY ALL HAVING count(*) > 1')
+        assert repeated == [], view.name
+        counted[view.name] = rows(db, f'SELECT count(*) AS n FROM "{view.name}"')[0]["n"]
+    if warehouse == "richest":  # the check has rows to look at in every view
+        assert [name for name, n in counted.items() if n == 0] == []
+
+
 def test_views_transpile_to_spark_without_unsupported_constructs():
     import sqlglot
     from sqlglot.errors import ErrorLevel

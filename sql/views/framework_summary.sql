@@ -1,4 +1,5 @@
 -- How each stack fares on one machine over the models it ran, flagged runs left out.
+-- grain: machine_id, stack_id
 -- One row per stack and machine (machine_id, stack_id): the include_flagged = false half of the view
 -- `stack_scores` (runs with an error-level data-quality finding, and memory that is a reservation,
 -- are left out). Columns, as `stack_scores` defines them: machine_id, machine, stack_id, stack, framework,

@@ -1,4 +1,5 @@
 -- Each run's memory against the leanest run (least memory) of its machine and model.
+-- grain: run_id
 -- One row per run whose memory is known; runs with no memory are left out here (they are listed
 -- by data_quality as missing_memory when other runs of their machine and model report memory).
 -- A memory that is a reservation (data_quality memory_reservation: the same on every model and

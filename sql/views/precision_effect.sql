@@ -1,4 +1,5 @@
 -- What half precision does to one stack: its fp16 run against its fp32 run on the same model.
+-- grain: fp16_run_id, fp32_run_id
 -- One row per pair of runs with the same machine_id, model_key and base stack (framework name,
 -- version and libraries: results.base_stack_id, shown as base_stack) where one run is fp16 and the other fp32
 -- (results.precision_key: case-insensitive, and a run that gives no precision counts as fp32, the

@@ -1,4 +1,5 @@
 -- Each run ranked on its machine and model twice: leaving flagged runs out, and with them.
+-- grain: run_id, include_flagged
 -- One row per run (run_id) and scope (include_flagged: false, the default everywhere, leaves out
 -- the runs with an error-level data-quality finding; true ranks every run). relative_to_fastest
 -- is the include_flagged = false half; the report reads this view for `--include-flagged`.

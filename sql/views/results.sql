@@ -1,4 +1,5 @@
 -- Every run with its machine, model, stack and measurements on one wide row.
+-- grain: run_id
 -- One row per run (run_id): one stack measured on one model on one machine.
 -- This view computes every key once; the other views compare runs by these columns only.
 -- Columns:

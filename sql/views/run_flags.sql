@@ -1,4 +1,5 @@
 -- Each run with the data-quality checks it fails and what they mean for the other views.
+-- grain: run_id
 -- One row per run (run_id), whether or not it fails a check. The checks are defined here, in one
 -- scan of `results` with window functions (no self-join, so the views that read this one stay
 -- small on any engine); the view data_quality lists the failures one row each, with severities.

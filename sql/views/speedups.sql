@@ -1,4 +1,5 @@
 -- Every run against every other run on the same machine and model: how many times faster it is.
+-- grain: run_id, other_run_id
 -- One row per ordered pair of distinct runs (run_id, other_run_id) with the same machine_id and
 -- model_key; each unordered pair appears twice, once from each side.
 -- Columns: machine_id, machine, model_key, model (this run's model as written), run_id, stack,

@@ -1,8 +1,8 @@
 -- How each stack fares on one machine, twice: leaving flagged runs out, and with them.
+-- grain: machine_id, stack_id, include_flagged
 -- One row per machine, stack and scope (machine_id, stack_id, include_flagged as in `rankings`:
 -- false, the default, leaves out runs with an error-level data-quality finding and memory that is
 -- a reservation; true counts every run). framework_summary is the include_flagged = false half.
--- grain: machine_id, stack_id, include_flagged
 -- A stack is results.stack_id (its display `stack` may be shared by two stacks, and one stack may
 -- be written two ways, "unknown" and "Unknown"); it is counted once per model: its best run there.
 -- Columns: machine_id, machine, stack_id, stack, framework, framework_version, libraries, precision

@@ -1,4 +1,5 @@
 -- Images per second of each run, from its batch size and time per minibatch.
+-- grain: run_id
 -- One row per run (run_id) whose model has a known batch_size and whose total_ms is known and
 -- above 0; runs without a batch size are left out (the seed gives none).
 -- Columns: machine_id, machine, model_key, model, stack, run_id, batch_size (images per
