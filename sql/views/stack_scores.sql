@@ -6,7 +6,8 @@
 -- A stack is results.stack_id (its display `stack` may be shared by two stacks, and one stack may
 -- be written two ways, "unknown" and "Unknown"); it is counted once per model: its best run there.
 -- Columns: machine_id, machine, stack_id, stack, framework, framework_version, libraries, precision
---   (the display columns as written by its first run, by stack and run_id), include_flagged;
+--   (the display columns as written by its first run, by stack and run_id; the same on every row
+--   of the stack), include_flagged;
 --   models_measured: the models of this machine where the stack has a ranked run in the scope;
 --   flagged_models: how many of its models have a flagged run (left out when include_flagged is
 --     false, counted when true), flagged_model_names: those models, ", "-joined (NULL: none);
@@ -27,8 +28,8 @@ WITH per_run AS (
            -- one run per stack and model: the best ranked one; flagged when any of them is
            row_number() OVER (PARTITION BY r.machine_id, r.include_flagged, r.stack_id, r.model_key
                               ORDER BY r.rank NULLS LAST, r.total_ms NULLS LAST, r.run_id) AS nth_run,
-           bool_or(r.flagged) OVER (PARTITION BY r.machine_id, r.include_flagged, r.stack_id, r.model_key)
-               AS model_flagged
+           count(CASE WHEN r.flagged THEN 1 END)
+               OVER (PARTITION BY r.machine_id, r.include_flagged, r.stack_id, r.model_key) > 0 AS model_flagged
     FROM rankings AS r
     LEFT JOIN memory_comparison AS m ON m.run_id = r.run_id
 ),
@@ -65,13 +66,13 @@ marked AS (
     FROM numbered
 )
 SELECT machine_id,
-       any_value(machine) AS machine,
+       max(machine) AS machine,
        stack_id,
-       any_value(shown_stack) AS stack,
-       any_value(shown_framework) AS framework,
-       any_value(shown_framework_version) AS framework_version,
-       any_value(shown_libraries) AS libraries,
-       any_value(shown_precision) AS precision,
+       max(shown_stack) AS stack,
+       max(shown_framework) AS framework,
+       max(shown_framework_version) AS framework_version,
+       max(shown_libraries) AS libraries,
+       max(shown_precision) AS precision,
        include_flagged,
        count(CASE WHEN rank IS NOT NULL THEN 1 END) AS models_measured,
        count(CASE WHEN model_flagged THEN 1 END) AS flagged_models,
