@@ -570,6 +570,7 @@ class _Reader(_Checks):
         super().__init__(result, text, line_offset)
         self.rows: dict[str, list] = {t: [] for t in ROW_TABLES}
         self._frameworks: dict[tuple[str, str], int] = {}
+        self._stacks: dict[tuple, tuple[int, int]] = {}  # (name, version, libraries, has_libraries, precision) -> ids
         self._model_seen: dict[tuple, int] = {}
 
     def read(self, doc: dict, source_id: int, whole: bool = True) -> None:
@@ -809,6 +810,10 @@ class _Reader(_Checks):
         run_id = run_id_of(natural)
         line, col = self.pos(path)
         self.r.run_keys.append((natural, line, col, path))
+        stack = (name, version, natural.libraries, "libraries" in f, precision)
+        stack_ids = self._stacks.get(stack)
+        if stack_ids is None:  # a missing library version is "" in natural.libraries: the same stack ids
+            stack_ids = self._stacks[stack] = stack_ids_of(*stack)
         framework_id = self._frameworks.get((name, version))
         if framework_id is None:
             framework_id = self._frameworks[(name, version)] = stable_id("framework", name, version)
@@ -816,8 +821,7 @@ class _Reader(_Checks):
         # runs and measurements are the bulk: tuples in TUPLE_COLUMNS order, not dicts
         self.rows["runs"].append((
             run_id, machine_id, model_id, framework_id, self.source_id, path[-1], line, precision, label,
-            libraries_label(libs) if libs else None, "libraries" in f, _extra_json(extra), date,
-            *stack_ids_of(name, version, libs, "libraries" in f, precision)))
+            libraries_label(libs) if libs else None, "libraries" in f, _extra_json(extra), date, *stack_ids))
         for lr in lib_rows:
             lr["run_id"] = run_id
             self.rows["run_libraries"].append(lr)
