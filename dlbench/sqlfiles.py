@@ -228,6 +228,16 @@ def views() -> list[SqlObject]:
 
 
 @lru_cache(maxsize=1)
+def grain(name: str) -> list[str]:
+    """The columns that make one row of view `name` unique, as its header line `-- grain: a, b` lists
+    them (a quoted name, such as "check", is given without its quotes)."""
+    obj = next(v for v in views() if v.name == name)
+    for line in obj.comment:
+        if line.startswith("grain:"):
+            return [c.strip().strip('"') for c in line.removeprefix("grain:").split(",")]
+    raise ValueError(f"{obj.path} has no '-- grain: <columns>' line in its header")
+
+
 def creation_order() -> list[SqlObject]:
     """Every view in an order DuckDB can create them, found without parsing (sqlglot's import
     and parse are most of an ingest's fixed cost): a view after every view whose name is a word

@@ -44,7 +44,8 @@ if TYPE_CHECKING:  # the ingest is imported where a build needs it: a no-op refr
 
 DEFAULT_SEED = "benchmark.toml"
 DEFAULT_DATA_GLOB = os.path.join("data", "*.toml")
-SCHEMA_VERSION = "3"  # 2: source_machines.has_models, models.has_frameworks; 3: sources.mtime_ns, ctime_ns, inode
+SCHEMA_VERSION = "4"  # 2: source_machines.has_models, models.has_frameworks; 3: sources.mtime_ns, ctime_ns, inode;
+# 4: runs.stack_id and base_stack_id, and run_id from the natural key with workload, mode, threads and date
 # A file written less than this long before a build read it is "unsure": a second write within the
 # granularity of its timestamps (2 s on FAT, 1 s on ext3 and HFS+, a few ms on ext4) could leave its
 # size and times as they were. Its stat is not recorded, and refresh always compares its sha256.

@@ -65,6 +65,7 @@ RUN_METADATA = {
     "input_gradient": "true or false: whether the gradient of the input image was computed",
     "clock": 'a string naming the clock, such as "time.perf_counter_ns"',
     "command": "a string: the command line that measured the run",
+    "mode": 'a string such as "training" (the default: forward and backward) or "inference"',
 }
 FRAMEWORK_KEYS |= RUN_METADATA.keys()
 # raw samples of a timing: key -> (metric, the timing key it belongs to)
@@ -86,19 +87,109 @@ _INPUT = re.compile(r"^[0-9]+(x[0-9]+)*$")
 def stable_id(*parts) -> int:
     """A 52-bit id from a natural key: the same key gives the same id in every
     ingest, and it fits a JSON number without loss."""
+    return id_of_text(key_text(*parts).encode())
+
+
+# The model entry's keys that describe it rather than say what was measured; every other key of
+# a model entry (type unless "model", op, shape keys such as m, n, k or in_channels, height, width,
+# sequence_length, ...) is part of its workload, and so of the natural key of its runs.
+NOT_WORKLOAD = frozenset({"name", "details", "label", "frameworks", "date", "batch_size", "input"})
+
+
+class Workload(NamedTuple):
+    """The part of a run's natural key its model entry gives (the first fields of RunKey)."""
+
+    machine: str  # the machine key
+    model: str  # model_key(name)
+    workload: str  # the model entry's other identifying keys (NOT_WORKLOAD aside) as canonical JSON; "{}": none
+    batch_size: int | None
+    input_shape: str | None
+    date: str | None  # the model's date: a run's own date replaces it (RunKey.date)
+
+
+class RunKey(NamedTuple):
+    """A run's natural key, the one definition: two framework entries are one run (the second is
+    refused as "the same run as ...") exactly when every field is equal, and run_id is its hash
+    (run_id_of). Both readers (this module and ingest.vector) build it here (run_key, key_text).
+
+    The workload (model key, the model's other identifying keys such as type, op and shape, batch
+    size, input shape), how it ran (mode, default "training"; threads), when (the run's date, else
+    its model's), and the stack as written (framework, version, library set, precision)."""
+
+    machine: str
+    model: str
+    workload: str
+    batch_size: int | None
+    input_shape: str | None
+    date: str | None
+    mode: str  # lower case; "training" when not given
+    threads: int | None
+    framework: str
+    version: str
+    libraries: tuple  # sorted (name, version or "") pairs, as written
+    precision: str  # as written, "" when not given
+
+
+def workload_of(machine: str, mkey: str, m: dict, batch_size, input_shape, date) -> Workload:
+    """The model entry's part of its runs' natural key."""
+    keys = {k: _jsonable(v) for k, v in m.items() if k not in NOT_WORKLOAD and not (k == "type" and v == "model")}
+    text = json.dumps(keys, sort_keys=True, ensure_ascii=False, default=str) if keys else "{}"
+    return Workload(machine, mkey, text, batch_size, input_shape, date)
+
+
+def library_key(libs) -> tuple:
+    """The library set of a natural key: (name, version or "") pairs, sorted (one library as is)."""
+    return ((libs[0][0], libs[0][1] or ""),) if len(libs) == 1 else tuple(sorted((n, v or "") for n, v in libs))
+
+
+def run_key(w: Workload, framework: str, version: str, libs, precision: str | None, mode=None, threads=None,
+            date: str | None = None) -> RunKey:
+    """A run's natural key from its model's part and its entry's values."""
+    return RunKey(*w[:5], date or w.date, (mode or "training").lower(), threads, framework, version,
+                  library_key(libs), precision or "")
+
+
+def key_text(*parts) -> str:
+    """The text stable_id hashes for `parts` (joined with \x1f; as JSON when a part holds \x1f)."""
     key = "\x1f".join(map(str, parts))
-    # parts are joined with \x1f; a part that holds \x1f itself would make two keys
-    # collide, so such keys are hashed as JSON (which escapes it) instead
+    # a part that holds \x1f itself would make two keys collide, so such keys are JSON (which escapes it)
     if key.count("\x1f") != len(parts) - 1:
         key = "\x1e" + json.dumps([str(p) for p in parts])
-    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") >> 12
+    return key
 
 
-def run_id_of(natural: tuple) -> int:
-    """A run's id from its natural key: (machine key, model key, framework name, version,
-    library set as sorted (name, version) pairs, precision or "")."""
+def id_of_text(key: bytes) -> int:
+    """A 52-bit id of a key's text: blake2b, so the same in every process, DuckDB version and Spark."""
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") >> 12
+
+
+def run_id_of(natural: RunKey) -> int:
+    """A run's id from its natural key (RunKey)."""
     return stable_id("run", *natural)
+
+
+def stack_ids_of(framework: str, version: str, libs, has_libraries: bool, precision: str | None) -> tuple[int, int]:
+    """A stack's ids, (stack_id, base_stack_id): what every view groups, pairs and partitions runs
+    of one stack by (`stack` and `base_stack`, the display strings, only show them); base_stack_id
+    leaves the precision out (it pairs an fp16 run with the fp32 run of its stack).
+
+    Case does not matter (as results.framework_key); a version "unknown" in any case is not
+    published, the same as another "unknown"; the library set as results.libraries_key
+    normalises it (lower case, a leading R dropped from a version: "R4" = "4"), a version
+    "unknown" the same as none; no `libraries` key (not known) is not `libraries = []` (none:
+    native); the precision as results.precision_key (lower case, none given = fp32)."""
+    ver = version.lower()
+    lib_set = None
+    if has_libraries:
+        lib_set = tuple(sorted((n.lower(), _library_version(v)) for n, v in libs))
+    base = stable_id("base_stack", framework.lower(), "" if ver == "unknown" else ver, lib_set)
+    return stable_id("stack", base, (precision or "fp32").lower()), base
+
+
+def _library_version(v: str | None) -> str:
+    if v is None or v.lower() == "unknown":
+        return ""
+    return (v[1:] if re.match(r"[Rr][0-9]", v) else v).lower()
 
 
 def model_key(name: str) -> str:
@@ -184,7 +275,7 @@ _FAST_KEYS = FRAMEWORK_KEYS - SAMPLES.keys() - RUN_METADATA.keys()
 TUPLE_COLUMNS = {
     "runs": ("run_id", "machine_id", "model_id", "framework_id", "source_id", "position", "line", "precision",
              "label", "libraries", "has_libraries", "extra",
-             "date"),
+             "date", "stack_id", "base_stack_id"),
     "measurements": ("run_id", "metric", "key", "value", "unit", "written"),
     "samples": ("run_id", "metric", "iteration", "value_ms", "written"),
 }
@@ -250,7 +341,7 @@ class FileResult:
     rows: dict[str, list[dict]] = field(default_factory=dict)
     machines: dict[str, dict] = field(default_factory=dict)  # key -> definition
     machine_lines: dict[str, int] = field(default_factory=dict)
-    run_keys: list[tuple[tuple, int, int, str]] = field(default_factory=list)  # key, line, col, path
+    run_keys: list[tuple[RunKey, int, int, tuple]] = field(default_factory=list)  # key, line, col, path
     # the ids of the runs read by the fast path (ingest.vector), which keeps no natural keys: Arrow arrays
     fast_run_ids: list = field(default_factory=list)
     root_extra: dict = field(default_factory=dict)
@@ -434,7 +525,7 @@ class _Checks(_Findings):
         v, expected = f[key], RUN_METADATA[key]
         if key == "input_gradient":
             ok = type(v) is bool
-        elif key in ("clock", "command"):
+        elif key in ("clock", "command", "mode"):
             return self.text_value(f, key, path, expected=expected) is not None
         else:
             ok = type(v) is int and (v >= 0 if key == "warmup" else v > 0) and v <= MAX_COUNT
@@ -479,6 +570,7 @@ class _Reader(_Checks):
         super().__init__(result, text, line_offset)
         self.rows: dict[str, list] = {t: [] for t in ROW_TABLES}
         self._frameworks: dict[tuple[str, str], int] = {}
+        self._stacks: dict[tuple, tuple[int, int]] = {}  # (name, version, libraries, has_libraries, precision) -> ids
         self._model_seen: dict[tuple, int] = {}
 
     def read(self, doc: dict, source_id: int, whole: bool = True) -> None:
@@ -556,14 +648,14 @@ class _Reader(_Checks):
         return row
 
     def model(self, key, machine_id, i, m, device_bytes) -> None:
-        path, mkey, model_id = self.model_row(key, machine_id, i, m, has_frameworks="frameworks" in m)
+        path, work, model_id = self.model_row(key, machine_id, i, m, has_frameworks="frameworks" in m)
         frameworks = self.tables(m.get("frameworks"), path + ("frameworks",), f"{key}.models.frameworks")
         for j, f in enumerate(frameworks):
-            if not (FAST and self.run_fast(path + ("frameworks", j), machine_id, mkey, model_id, f, device_bytes)):
-                self.run(path + ("frameworks", j), machine_id, mkey, model_id, f, device_bytes)
+            if not (FAST and self.run_fast(path + ("frameworks", j), machine_id, work, model_id, f, device_bytes)):
+                self.run(path + ("frameworks", j), machine_id, work, model_id, f, device_bytes)
 
-    def model_row(self, key, machine_id, i, m, has_frameworks: bool) -> tuple[tuple, str, int]:
-        """Check a model's own keys and make its row: (its path, its model key, its model_id)."""
+    def model_row(self, key, machine_id, i, m, has_frameworks: bool) -> tuple[tuple, Workload, int]:
+        """Check a model's own keys and make its row: (its path, its runs' part of the natural key, its model_id)."""
         path = (key, "models", i)
         name = self.text_value(m, "name", path, required=True, expected='a string such as "Alexnet"')
         mkey = model_key(name) if name else f"#{i}"
@@ -575,6 +667,7 @@ class _Reader(_Checks):
         if input_shape is not None and not _INPUT.match(input_shape):
             self.error(path + ("input",), f"not a shape: got {describe(input_shape)}", 'a shape such as "3x224x224"')
         extra = self.unknown(m, MODEL_KEYS, path, "a model")
+        date = self.date_value(m, "date", path)
         self.rows["models"].append(dict(
             model_id=model_id, machine_id=machine_id, source_id=self.source_id, position=i,
             name=name, model_key=mkey, has_frameworks=has_frameworks,
@@ -582,11 +675,10 @@ class _Reader(_Checks):
             details=self.text_value(m, "details", path, expected="a string (a link or a description)"),
             batch_size=batch, batch_size_text=batch_text, input_shape=input_shape,
             label=self.text_value(m, "label", path, expected="a string (the model's name as published)"),
-            date=self.date_value(m, "date", path),
-            line=self.line(path), extra=_extra_json(extra)))
-        return path, mkey, model_id
+            date=date, line=self.line(path), extra=_extra_json(extra)))
+        return path, workload_of(key, mkey, m, batch, input_shape, date), model_id
 
-    def run(self, path, machine_id, mkey, model_id, f, device_bytes) -> None:
+    def run(self, path, machine_id, work: Workload, model_id, f, device_bytes) -> None:
         name = self.text_value(f, "name", path, required=True, expected='a string such as "Torch"')
         version = self.text_value(f, "version", path, required=True, expected='a string such as "0.2" or "07/03/2016"')
         precision = self.text_value(f, "precision", path, expected='a string such as "fp32" or "fp16"')
@@ -635,10 +727,10 @@ class _Reader(_Checks):
             self._total(path, values)
         if name is None or version is None or unnamed_library:
             return  # an error was reported; no key to build
-        self._store(path, machine_id, mkey, model_id, f, name, version, precision, label, libs, lib_rows, values,
+        self._store(path, machine_id, work, model_id, f, name, version, precision, label, libs, lib_rows, values,
                     extra, date, samples)
 
-    def run_fast(self, path, machine_id, mkey, model_id, f, device_bytes) -> bool:
+    def run_fast(self, path, machine_id, work: Workload, model_id, f, device_bytes) -> bool:
         """The common framework entry — known keys, each of the right type — in few steps.
 
         Most of an ingest's own time goes to these entries, so this checks exactly
@@ -686,7 +778,7 @@ class _Reader(_Checks):
         self._memory(path, values, memory, memory_text, device_bytes)
         if "total" in f:
             self._total(path, values)
-        self._store(path, machine_id, mkey, model_id, f, name, version, precision, label, libs, lib_rows, values,
+        self._store(path, machine_id, work, model_id, f, name, version, precision, label, libs, lib_rows, values,
                     {}, date)
         return True
 
@@ -711,14 +803,17 @@ class _Reader(_Checks):
                           f"backward = {both:g} ms by more than {TOTAL_TOLERANCE_MS:g} ms",
                           f"forward + backward within {TOTAL_TOLERANCE_MS:g} ms")
 
-    def _store(self, path, machine_id, mkey, model_id, f, name, version, precision, label, libs, lib_rows,
+    def _store(self, path, machine_id, work: Workload, model_id, f, name, version, precision, label, libs, lib_rows,
                values, extra, date=None, samples=()) -> None:
         """The rows of one checked framework entry."""
-        lib_key = ((libs[0][0], libs[0][1] or ""),) if len(libs) == 1 else tuple(sorted((n, v or "") for n, v in libs))
-        natural = (self.rows["machines"][-1]["machine_key"], mkey, name, version, lib_key, precision or "")
+        natural = run_key(work, name, version, libs, precision, extra.get("mode"), extra.get("threads"), date)
         run_id = run_id_of(natural)
         line, col = self.pos(path)
         self.r.run_keys.append((natural, line, col, path))
+        stack = (name, version, natural.libraries, "libraries" in f, precision)
+        stack_ids = self._stacks.get(stack)
+        if stack_ids is None:  # a missing library version is "" in natural.libraries: the same stack ids
+            stack_ids = self._stacks[stack] = stack_ids_of(*stack)
         framework_id = self._frameworks.get((name, version))
         if framework_id is None:
             framework_id = self._frameworks[(name, version)] = stable_id("framework", name, version)
@@ -726,7 +821,7 @@ class _Reader(_Checks):
         # runs and measurements are the bulk: tuples in TUPLE_COLUMNS order, not dicts
         self.rows["runs"].append((
             run_id, machine_id, model_id, framework_id, self.source_id, path[-1], line, precision, label,
-            libraries_label(libs) if libs else None, "libraries" in f, _extra_json(extra), date))
+            libraries_label(libs) if libs else None, "libraries" in f, _extra_json(extra), date, *stack_ids))
         for lr in lib_rows:
             lr["run_id"] = run_id
             self.rows["run_libraries"].append(lr)
@@ -744,7 +839,7 @@ class ModelRead(NamedTuple):
     machine_id: int
     position: int  # in its machine's models
     model_id: int
-    model_key: str
+    workload: Workload  # its runs' part of the natural key
     device_bytes: int  # the machine's device memory
     findings_before: int  # findings made before its runs' (the reference walk reads them next)
 
@@ -771,8 +866,8 @@ class SkeletonReader(_Reader):
     def model(self, key, machine_id, i, m, device_bytes) -> None:
         k = len(self.models)
         has = self.has_frameworks[k] if k < len(self.has_frameworks) else False
-        _, mkey, model_id = self.model_row(key, machine_id, i, m, has_frameworks=has)
-        self.models.append(ModelRead(key, machine_id, i, model_id, mkey, device_bytes, len(self.r.findings)))
+        _, work, model_id = self.model_row(key, machine_id, i, m, has_frameworks=has)
+        self.models.append(ModelRead(key, machine_id, i, model_id, work, device_bytes, len(self.r.findings)))
 
 
 def read_skeleton(text: str, result: FileResult, line_map: list[int],
@@ -908,16 +1003,17 @@ def check_across(results: list[FileResult]) -> list[Finding]:
     return findings
 
 
-def duplicate_run(file: str, run_key: tuple, other_file: str, other_line: int) -> Finding:
+def duplicate_run(file: str, entry: tuple, other_file: str, other_line: int) -> Finding:
     """The error for a run (an entry of FileResult.run_keys) given again after other_file:other_line."""
-    natural, line, col, path = run_key
-    machine, _, fw, version, libs, precision = natural
-    stack = f"{fw} {version}" + "".join(f" + {n} {v}".rstrip() for n, v in libs)
-    stack += f" {precision}" if precision else ""
+    natural, line, col, path = entry
+    k: RunKey = natural
+    stack = f"{k.framework} {k.version}" + "".join(f" + {n} {v}".rstrip() for n, v in k.libraries)
+    stack += f" {k.precision}" if k.precision else ""
     return Finding("error", file, line, col, format_path(path),
-                   f"the same run as {other_file}:{other_line} (machine '{machine}', {stack})",
-                   "each machine, model, framework, version, libraries and precision at most once",
-                   machine_key=machine)
+                   f"the same run as {other_file}:{other_line} (machine '{k.machine}', {stack})",
+                   "each machine, workload, mode, threads, date, framework, version, libraries and precision "
+                   "at most once",
+                   machine_key=k.machine)
 
 
 def definition_sha256(definition: dict) -> str:

@@ -38,7 +38,6 @@ in tests/test_vector.py checks it on generated and mutated files).
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -49,10 +48,15 @@ from .document import (
     TOTAL_TOLERANCE_MS,
     FileResult,
     columns,
+    id_of_text,
+    key_text,
     libraries_label,
+    library_key,
     read_skeleton,
+    run_key,
     source_id_for,
     stable_id,
+    stack_ids_of,
 )
 from .errors import Finding
 from .units import UNITS
@@ -275,26 +279,28 @@ def read(file: str, text: str, sections: list) -> Batch:
                           "\x1c")
     stack = pc.dictionary_encode(pc.binary_join_element_wise(name, version, libs, pc.fill_null(precision, ""),
                                                              "\x1f"))
-    suffixes, framework_ids, labels = [], [], []
+    suffixes, framework_ids, labels, stack_ids, base_stack_ids = [], [], [], [], []
     frameworks: dict[tuple[str, str], int] = {}
     for text_of in stack.dictionary.to_pylist():
         nm, ver, lib_joined, prec = text_of.split("\x1f")
         lib = [(ln, None if lv == _NO_VERSION else lv) for ln, lv in
                (item.split("\x1e") for item in lib_joined.split("\x1c"))] if lib_joined else []
-        lib_key = ((lib[0][0], lib[0][1] or ""),) if len(lib) == 1 else tuple(sorted((a, b or "") for a, b in lib))
-        suffixes.append("\x1f".join((nm, ver, str(lib_key), prec)))
+        suffixes.append(key_text(nm, ver, library_key(lib), prec))
+        sid, base = stack_ids_of(nm, ver, lib, bool(lib), prec or None)  # libraries written as tables: known
+        stack_ids.append(sid)
+        base_stack_ids.append(base)
         fid = frameworks.get((nm, ver))
         if fid is None:
             fid = frameworks[(nm, ver)] = stable_id("framework", nm, ver)
             skeleton.rows["frameworks"].append(dict(framework_id=fid, name=nm, version=ver))  # as _Reader._store
         framework_ids.append(fid)
         labels.append(libraries_label(lib) if lib else None)
-    # run_id_of((machine key, model key, name, version, library key, precision)), as stable_id joins it
-    prefixes = pa.array([f"run\x1f{m.machine_key}\x1f{m.model_key}\x1f" for m in models], pa.string()).take(fw_model)
+    # run_id_of(run_key(...)) as stable_id joins it: the model's part, then the stack's (an entry read
+    # here has no mode, threads or date of its own); no part holds \x1f (plain strings, JSON)
+    prefixes = pa.array([key_text("run", *run_key(m.workload, "", "", (), None)[:-4], "") for m in models],
+                        pa.string()).take(fw_model)
     keys = pc.binary_join_element_wise(prefixes, pa.array(suffixes, pa.string()).take(stack.indices), "")
-    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-    run_id = pa.array([from_bytes(blake2b(k, digest_size=8).digest(), "big") >> 12
-                       for k in keys.cast(pa.binary()).to_pylist()], pa.int64())
+    run_id = pa.array([id_of_text(k) for k in keys.cast(pa.binary()).to_pylist()], pa.int64())
     machine_ids = pa.array([m.machine_id for m in models], pa.int64())
     model_ids = pa.array([m.model_id for m in models], pa.int64())
     has_libraries = pc.greater(pc.subtract(pa.concat_arrays([lib_start.slice(1), pa.array([n_lib], pa.int64())]),
@@ -307,7 +313,9 @@ def read(file: str, text: str, sections: list) -> Batch:
         "source_id": pa.repeat(pa.scalar(source_id, pa.int64()), n_fw),
         "position": pc.cast(fw_position, pa.int32()), "line": pc.cast(fw_line, pa.int32()),
         "precision": precision, "label": label, "libraries": pa.array(labels, pa.string()).take(stack.indices),
-        "has_libraries": has_libraries, "extra": none, "date": none})}
+        "has_libraries": has_libraries, "extra": none, "date": none,
+        "stack_id": pa.array(stack_ids, pa.int64()).take(stack.indices),
+        "base_stack_id": pa.array(base_stack_ids, pa.int64()).take(stack.indices)})}
     tables["run_libraries"] = pa.table({
         "position": pc.cast(lib_position, pa.int32()), "name": lib_name, "version": lib_version,
         "line": pc.cast(h_line.filter(lib_header), pa.int32()), "extra": pa.nulls(n_lib, pa.string()),

@@ -214,8 +214,8 @@ def test_a_header_reads_back():
     assert case.files == ["benchmark.toml", "bad/duplicate-of-seed.toml"]
     assert case.errors == [
         "bad/duplicate-of-seed.toml:28:5: nvidia-titan-x.models[0].frameworks[0]: the same run as benchmark.toml:27 "
-        "(machine 'nvidia-titan-x', Leaf 0.2 + cuDNN 4); expected each machine, model, framework, version, "
-        "libraries and precision at most once"]
+        "(machine 'nvidia-titan-x', Leaf 0.2 + cuDNN 4); expected each machine, workload, mode, "
+        "threads, date, framework, version, libraries and precision at most once"]
     # the line numbers count the header: line 28 of the file is the entry the error is about
     text = (BAD_DIR / "duplicate-of-seed.toml").read_text().splitlines()
     assert text[28 - 1] == "    [[nvidia-titan-x.models.frameworks]]"

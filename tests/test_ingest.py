@@ -132,7 +132,7 @@ def test_same_run_across_files(seed_db):
     assert len(errors) == 26
     assert errors[0] == ("error: data/again.toml:27:5: nvidia-titan-x.models[0].frameworks[0]: the same run as "
                          "benchmark.toml:27 (machine 'nvidia-titan-x', Leaf 0.2 + cuDNN 4); expected each machine, "
-                         "model, framework, version, libraries and precision at most once")
+                         "workload, mode, threads, date, framework, version, libraries and precision at most once")
     assert sha256(seed_db) == before
 
 
@@ -308,3 +308,53 @@ def test_a_warehouse_built_from_other_sql_is_rebuilt(seed_db, monkeypatch):
     assert warehouse.stale_reason("warehouse.duckdb") == "the warehouse was built by another version of dlbench or of its SQL"
     assert warehouse.refresh("warehouse.duckdb").counts["runs"] == 26
     assert warehouse.stale_reason("warehouse.duckdb") is None
+
+
+# -- the run's natural key (ingest.document.RunKey) ---------------------------------
+def _two_entries(model: str, first: str, second: str) -> str:
+    """A machine with a model whose two framework entries (the same stack) differ in `first` / `second`."""
+    entry = '\n[[m.models.frameworks]]\nname = "Torch"\nversion = "7"\nforward = {}\nbackward = 20\nmemory = "1GB"\n'
+    return ('[m]\nname = "M"\ntype = "CPU"\n\n[[m.models]]\nname = "AlexNet"\n' + model
+            + entry.format(10) + first + entry.format(11) + second)
+
+
+@pytest.mark.parametrize("model,first,second", [
+    ("", 'mode = "training"\n', 'mode = "inference"\n'),  # a training and an inference run
+    ("", "threads = 1\n", "threads = 4\n"),  # two thread counts
+    ("", "date = 2016-01-01\n", "date = 2017-01-01\n"),  # the same stack measured again later
+    ("", "", 'mode = "inference"\n'),  # no mode is training
+], ids=["mode", "threads", "date", "default-mode"])
+def test_runs_that_differ_in_how_or_when_they_ran_are_two_runs(project, model, first, second):
+    Path("two.toml").write_text(_two_entries(model, first, second))
+    ingest(["two.toml"], "warehouse.duckdb")
+    con = duckdb.connect("warehouse.duckdb", read_only=True)
+    got = one(con, "SELECT count(DISTINCT run_id), count(DISTINCT stack_id) FROM runs")
+    con.close()
+    assert got == [(2, 1)]  # two runs of one stack
+
+
+def test_two_batch_sizes_or_shapes_of_one_model_are_two_runs(project):
+    text = '[m]\nname = "M"\ntype = "CPU"\n'
+    for model in ("batch_size = 64", "batch_size = 128", 'batch_size = 128\ninput = "3x299x299"',
+                  'type = "kernel"\nop = "gemm"\nm = 1760\nn = 128\nk = 1760', 'type = "kernel"\nop = "gemm"\nm = 1760\nn = 64\nk = 1760'):
+        text += (f'\n[[m.models]]\nname = "AlexNet"\n{model}\n\n[[m.models.frameworks]]\nname = "Torch"\n'
+                 'version = "7"\nforward = 10\nbackward = 20\nmemory = "1GB"\n')
+    Path("sizes.toml").write_text(text)
+    ingest(["sizes.toml"], "warehouse.duckdb")
+    con = duckdb.connect("warehouse.duckdb", read_only=True)
+    assert one(con, "SELECT count(DISTINCT run_id), count(DISTINCT stack_id) FROM runs") == [(5, 1)]
+    con.close()
+
+
+@pytest.mark.parametrize("same", ["", 'mode = "Inference"\nthreads = 2\ndate = 2016-01-01\n'],
+                         ids=["plain", "every-key"])
+def test_a_real_duplicate_is_still_refused_naming_both_lines(project, same):
+    Path("dup.toml").write_text(_two_entries("batch_size = 64\n", same, same.replace("Inference", "inference")))
+    with pytest.raises(InvalidInput) as info:
+        ingest(["dup.toml"], "warehouse.duckdb")
+    errors = [str(f) for f in info.value.findings if f.severity == "error"]
+    line = 16 + same.count("\n")  # the second entry's header
+    assert errors == [f"dup.toml:{line}:1: m.models[0].frameworks[1]: the same run as dup.toml:9 (machine 'm', "
+                      "Torch 7); expected each machine, workload, mode, threads, date, framework, version, "
+                      "libraries and precision at most once"]
+    assert not Path("warehouse.duckdb").exists()

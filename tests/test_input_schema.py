@@ -258,6 +258,7 @@ TEMPLATE = """\
       input_gradient = false #framework
       clock = "time.perf_counter_ns" #framework
       command = "dlbench collect" #framework
+      mode = "training" #framework
       [[box.models.frameworks.libraries]]
         name = "cuDNN" #library
         version = "4" #library

@@ -228,3 +228,28 @@ def test_fast_and_reference_agree_on_every_input(tmp_path_factory, text):
     src = tmp_path_factory.mktemp("v") / "bench.toml"
     src.write_text(text, encoding="utf-8")
     event(same(src))
+
+
+def test_both_readers_give_the_same_ids_for_workloads_and_stacks(tmp_path):
+    """The natural key's model part (batch size, input, shape keys, a model's date) and stack_id: the
+    fast path builds them from what the reference reader gives it, so the ids are the same."""
+    text = ('[m]\nname = "M"\ntype = "GPU"\n'
+            '\n[[m.models]]\nname = "GEMM"\ntype = "kernel"\nop = "gemm"\nm = 1760\nn = 128\nk = 1760\n'
+            'batch_size = 64\ninput = "3x224x224"\ndate = 2016-02-28\n'
+            '\n[[m.models.frameworks]]\nname = "Torch"\nversion = "Unknown"\nforward = 10\nbackward = 20\n'
+            'memory = "1GB"\nprecision = "FP16"\n'
+            '\n[[m.models.frameworks.libraries]]\nname = "cuDNN"\nversion = "R4"\n'
+            '\n[[m.models.frameworks]]\nname = "torch"\nversion = "unknown"\nforward = 11\nbackward = 20\n'
+            'memory = "1GB"\nprecision = "fp16"\n'
+            '\n[[m.models.frameworks.libraries]]\nname = "cudnn"\nversion = "4"\n')
+    src = tmp_path / "kernel.toml"
+    src.write_text(text, encoding="utf-8")
+    assert same(src) == "ok with warnings, fast path read all"  # warnings: op, m, n, k are not known keys yet
+    rows, _, _ = read(src, True)
+    columns = sorted(["run_id", "machine_id", "model_id", "framework_id", "source_id", "position", "line",
+                      "precision", "label", "libraries", "has_libraries", "extra", "date", "stack_id",
+                      "base_stack_id"])
+    runs = [dict(zip(columns, r)) for r in rows["runs"]]
+    # two runs (the stack written two ways) of one stack: case and an unpublished version do not matter
+    assert len({r["run_id"] for r in runs}) == 2 and len({r["stack_id"] for r in runs}) == 1
+    assert runs[0]["stack_id"] == document.stack_ids_of("TORCH", "unknown", [("CUDNN", "4")], True, "fp16")[0]

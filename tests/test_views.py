@@ -83,8 +83,9 @@ CONTRACT = {
                 "total_ms", "reported_total_ms", "memory_bytes", "memory_mb", "source", "line",
                 "model_label", "date", "framework_key", "version_known", "precision_key", "libraries_known",
                 "libraries_key", "libraries_shown", "base_stack", "total_is_reported", "summed_total_ms",
-                "resolution_ms"],
-    "speedups": ["machine", "model", "model_key", "run_id", "stack", "other_run_id", "other_stack",
+                "resolution_ms", "stack_id", "base_stack_id"],
+    "speedups": ["machine", "model", "model_key", "run_id", "stack_id", "stack", "other_run_id", "other_stack_id",
+                 "other_stack",
                  "forward_speedup", "backward_speedup", "total_speedup", "memory_ratio", "total_tie", "flagged",
                  "other_flagged"],
     "relative_to_fastest": ["rank", "slowdown", "fastest_stack", "fastest_total_ms",
@@ -92,25 +93,25 @@ CONTRACT = {
     "rankings": ["include_flagged", "flagged", "flags", "rank", "fastest_run_id", "fastest_stack",
                  "fastest_total_ms", "slowdown", "tie_resolution_ms", "ties_fastest"],
     "run_flags": ["run_id", "flagged", "flags", "notes", "memory_reserved"],
-    "framework_summary": ["machine", "stack", "framework", "framework_version", "libraries", "precision",
+    "framework_summary": ["machine", "stack_id", "stack", "framework", "framework_version", "libraries", "precision",
                           "models_measured", "flagged_models", "flagged_model_names", "wins", "geomean_slowdown",
                           "common_models", "common_model_names", "geomean_slowdown_common", "mean_memory_ratio"],
-    "stack_scores": ["machine", "stack", "include_flagged", "models_measured", "flagged_models", "wins",
+    "stack_scores": ["machine", "stack_id", "stack", "include_flagged", "models_measured", "flagged_models", "wins",
                      "geomean_slowdown", "common_models", "common_model_names", "geomean_slowdown_common",
                      "mean_memory_ratio"],
-    "memory_comparison": ["machine", "model", "stack", "run_id", "memory_mb", "memory_reserved", "leanest_stack",
+    "memory_comparison": ["machine", "model", "stack_id", "stack", "run_id", "memory_mb", "memory_reserved", "leanest_stack",
                           "leanest_memory_mb", "memory_ratio", "memory_ratio_with_reserved", "device_memory_share"],
     "library_effect": ["machine", "model", "framework", "framework_version", "libraries", "other_libraries",
                        "forward_speedup", "backward_speedup", "total_speedup", "geomean_total_speedup"],
-    "version_progress": ["machine", "model", "framework", "framework_version", "version_order",
+    "version_progress": ["machine", "model", "framework", "framework_key", "framework_version", "version_order",
                          "previous_version", "total_ms", "previous_total_ms", "speedup_vs_previous"],
     "data_quality": ["check", "severity", "machine", "model", "stack", "run_id", "source", "line", "forward_ms",
                      "backward_ms", "reported_total_ms", "summed_total_ms", "difference_ms", "memory_mb",
                      "device_memory_mb", "runs_with_memory", "models_same_memory", "other_run_id", "other_model",
                      "other_source", "other_line"],
-    "throughput": ["machine", "model", "stack", "batch_size", "total_ms", "images_per_s",
+    "throughput": ["machine", "model", "stack_id", "stack", "batch_size", "total_ms", "images_per_s",
                    "images_per_s_forward"],
-    "precision_effect": ["machine", "model", "stack", "fp32_total_ms", "fp16_total_ms", "total_speedup",
+    "precision_effect": ["machine", "model", "base_stack_id", "stack", "fp32_total_ms", "fp16_total_ms", "total_speedup",
                          "summed_total_speedup", "forward_speedup", "backward_speedup", "fp16_slower", "flagged",
                          "geomean_total_speedup"],
     "cross_machine": ["model", "model_key", "stack_key", "like_for_like", "other_machines", "machine_id",
@@ -214,6 +215,12 @@ def three_machines(tmp_path_factory):
     return build(tmp_path_factory.mktemp("three"), DATA / "views_cross_machine.toml")
 
 
+@pytest.fixture(scope="module")
+def stacks(tmp_path_factory):
+    """The seed plus tests/data/views_stacks.toml: stacks whose display strings mislead."""
+    return build(tmp_path_factory.mktemp("stacks"), DATA / "views_stacks.toml")
+
+
 def geomean(values):
     values = list(values)
     return math.prod(values) ** (1 / len(values))
@@ -265,6 +272,32 @@ def test_every_view_says_what_a_row_is_and_documents_its_columns(seed):
         undocumented = [c for c in columns(seed, obj.name) if not re.search(rf"\b{c}\b", text)
                         and not ("every column of `results`" in text and c in results)]
         assert undocumented == [], obj.name
+
+
+@pytest.fixture(scope="module")
+def richest(tmp_path_factory):
+    """The seed, data/*.toml and every fixture made for the views (tests/data/views_*.toml, and the
+    files with raw samples, every level and unknown keys): the most corners at once."""
+    extra = sorted(ROOT.glob("data/*.toml")) + sorted(DATA.glob("views_*.toml")) + [
+        DATA / "export_every_level.toml", DATA / "compare_main.toml", DATA / "samples.toml"]
+    return build(tmp_path_factory.mktemp("richest"), *extra)
+
+
+@pytest.mark.parametrize("warehouse", ["seed", "richest"])
+def test_every_view_is_unique_on_its_declared_grain(warehouse, request):
+    """dbt's `unique` test for every view: the columns of its `-- grain:` header line exist and no
+    two rows share them."""
+    db = request.getfixturevalue(warehouse)
+    counted = {}
+    for view in sqlfiles.views():
+        grain = sqlfiles.grain(view.name)
+        assert grain and [c for c in grain if c not in columns(db, view.name)] == [], view.name
+        keys = ", ".join(f'"{c}"' for c in grain)
+        repeated = rows(db, f'SELECT {keys}, count(*) AS n FROM "{view.name}" GROUP BY ALL HAVING count(*) > 1')
+        assert repeated == [], view.name
+        counted[view.name] = rows(db, f'SELECT count(*) AS n FROM "{view.name}"')[0]["n"]
+    if warehouse == "richest":  # the check has rows to look at in every view
+        assert [name for name, n in counted.items() if n == 0] == []
 
 
 def test_views_transpile_to_spark_without_unsupported_constructs():
@@ -844,6 +877,35 @@ def test_framework_summary_compares_stacks_over_common_models(convnet):
     # Tensorflow 0.7.1's memory is a reservation: no memory ratio, where it was 4.20
     tf = rows(convnet, "SELECT mean_memory_ratio FROM framework_summary WHERE stack = ?", TF_071)
     assert tf == [{"mean_memory_ratio": None}]
+
+
+def test_a_stack_is_its_stack_id_not_its_display_string(stacks):
+    got = rows(stacks, "SELECT model, framework, framework_version, stack, stack_id FROM results "
+                       "WHERE machine_key = 'stacks-box' ORDER BY model, total_ms")
+    ids = {(r["model"], r["framework"], r["framework_version"]): r["stack_id"] for r in got}
+    # an unpublished version in any case is one stack; "Torch"/"1 2" and "Torch 1"/"2" show alike but are two
+    assert ids[("AlexNet", "Torch", "unknown")] == ids[("VGG", "Torch", "Unknown")]
+    assert ids[("AlexNet", "Torch", "1 2")] != ids[("AlexNet", "Torch 1", "2")]
+    assert {r["stack"] for r in got if r["framework_version"] != "unknown" and "Unknown" != r["framework_version"]} \
+        == {"Torch 1 2"}
+    assert ids[("AlexNet", "Torch", "1 2")] == ids[("VGG", "Torch", "1 2")]
+    assert len(set(ids.values())) == 3
+
+
+def test_framework_summary_has_one_row_per_stack_id(stacks):
+    """Bug 2: Torch "unknown" and Torch "Unknown" gave two indistinguishable "Torch" rows."""
+    got = rows(stacks, "SELECT stack, models_measured, wins, geomean_slowdown, common_models FROM framework_summary "
+                       "WHERE machine = 'Stacks box' ORDER BY stack, geomean_slowdown")
+    # Torch (unknown) is fastest on both models: AlexNet 30 ms, VGG 60 ms
+    # Torch 1 2 ("Torch" "1 2"): AlexNet 40/30, VGG 120/60; ("Torch 1" "2"): AlexNet 50/30, VGG 120/60
+    assert got == [
+        {"stack": "Torch", "models_measured": 2, "wins": 2, "geomean_slowdown": pytest.approx(1.0),
+         "common_models": 2},
+        {"stack": "Torch 1 2", "models_measured": 2, "wins": 0,
+         "geomean_slowdown": pytest.approx(geomean([40 / 30, 120 / 60])), "common_models": 2},
+        {"stack": "Torch 1 2", "models_measured": 2, "wins": 0,
+         "geomean_slowdown": pytest.approx(geomean([50 / 30, 120 / 60])), "common_models": 2},
+    ]
 
 
 def test_the_converter_gives_the_committed_file(tmp_path):

@@ -123,7 +123,8 @@ CREATE TABLE frameworks (
 );
 
 -- One row per framework entry: one stack measured on one model on one machine.
--- Natural key: machine, model_key, framework name and version, libraries, precision.
+-- Grain: run_id, the hash of the run's natural key (ingest.document.RunKey): machine, workload (model_key and
+-- the model's shape keys, batch size, input), mode, threads, date, framework name and version, libraries, precision.
 CREATE TABLE runs (
     run_id         BIGINT NOT NULL,
     machine_id     BIGINT NOT NULL,
@@ -138,7 +139,10 @@ CREATE TABLE runs (
     has_libraries  BOOLEAN NOT NULL,   -- a libraries array was written: `libraries = []` says "none",
                                        -- no key says "not known"
     extra          JSON,               -- unknown non-numeric keys of the entry
-    date           VARCHAR             -- when it was measured: "2016-02-28" (a TOML date) or "2015" (a year)
+    date           VARCHAR,            -- when it was measured: "2016-02-28" (a TOML date) or "2015" (a year)
+    stack_id       BIGINT NOT NULL,    -- the stack's identity (ingest.document.stack_ids_of): framework and version
+                                       -- case-folded ("unknown" = not published), library set, precision
+    base_stack_id  BIGINT NOT NULL     -- the same without the precision (pairs fp16 with fp32)
 );
 
 -- One row per library entry of a run. Grain: (run_id, position).

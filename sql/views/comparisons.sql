@@ -1,4 +1,5 @@
 -- Two runs on the same machine and model compared per metric: ratio, interval, Mann-Whitney p-value, mark.
+-- grain: baseline_run_id, contender_run_id, metric
 -- One row per ordered pair of distinct runs on the same machine_id and model_key (the default matching
 -- rule; the compare(...) macro matches across machines and files) and per metric: forward_ms,
 -- backward_ms, total_ms (from samples when the runs have them) and memory_bytes (never sampled).

@@ -1,4 +1,5 @@
 -- Each run against the fastest comparable run on another machine: the same model and stack, two machines' times.
+-- grain: run_id
 -- One row per run (run_id) that has a partner on another machine: the same model_key, framework
 -- (framework_key) and precision (precision_key, none given = fp32). Framework versions are not
 -- compared (sources rarely agree on how to name one: "07/03/2016" against an unpublished one).

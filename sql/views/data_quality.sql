@@ -1,4 +1,5 @@
 -- Suspicious measurements: each finding as a code, a severity and the numbers behind it.
+-- grain: run_id, "check"
 -- One row per finding: a run (run_id) and a check it fails; a run can fail several checks.
 -- The view gives codes and numbers, no sentences: the report words them. The checks themselves
 -- are computed in the view run_flags (one boolean column per check, same names).

@@ -1,7 +1,8 @@
 -- How each stack fares on one machine over the models it ran, flagged runs left out.
--- One row per stack and machine (machine_id, stack): the include_flagged = false half of the view
+-- grain: machine_id, stack_id
+-- One row per stack and machine (machine_id, stack_id): the include_flagged = false half of the view
 -- `stack_scores` (runs with an error-level data-quality finding, and memory that is a reservation,
--- are left out). Columns, as `stack_scores` defines them: machine_id, machine, stack, framework,
+-- are left out). Columns, as `stack_scores` defines them: machine_id, machine, stack_id, stack, framework,
 -- framework_version, libraries, precision; models_measured, flagged_models, flagged_model_names,
 -- wins (models where it ranks 1); geomean_slowdown (geometric mean of
 -- relative_to_fastest.slowdown over its own models: a model the stack did not run counts neither
@@ -12,6 +13,7 @@
 -- its memory is never known).
 SELECT machine_id,
        machine,
+       stack_id,
        stack,
        framework,
        framework_version,

@@ -1,4 +1,5 @@
 -- What changing the libraries does to one framework version on one model and machine.
+-- grain: run_id, other_run_id
 -- Compares runs of the same framework, version and precision with two different library sets.
 -- One row per unordered pair of such runs, oriented so that `libraries_key` sorts after
 -- `other_libraries_key` as text ("cudnn 4" over "cudnn 3"; none, a native stack, sorts first).

@@ -1,10 +1,11 @@
 -- Each run's memory against the leanest run (least memory) of its machine and model.
+-- grain: run_id
 -- One row per run whose memory is known; runs with no memory are left out here (they are listed
 -- by data_quality as missing_memory when other runs of their machine and model report memory).
 -- A memory that is a reservation (data_quality memory_reservation: the same on every model and
 -- within 10% of the device memory) says what the framework takes, not what the model needs: such
 -- runs get no memory_ratio and are never the leanest; memory_ratio_with_reserved counts them.
--- Columns: machine_id, machine, model_key, model, run_id, stack;
+-- Columns: machine_id, machine, model_key, model, run_id, stack_id (results.stack_id), stack;
 --   memory_bytes (bytes), memory_mb (memory_bytes / 1e6);
 --   memory_reserved: true for a reservation (run_flags.memory_reserved);
 --   memory_rank: 1 = leanest on its machine and model among the runs that are not reservations,
@@ -17,7 +18,7 @@
 --   device_memory_share: memory_bytes / device_memory_bytes (0.5 = half of the device memory),
 --     NULL when the device memory is unknown.
 WITH known AS (
-    SELECT r.machine_id, r.machine, r.model_key, r.model, r.run_id, r.stack,
+    SELECT r.machine_id, r.machine, r.model_key, r.model, r.run_id, r.stack_id, r.stack,
            r.memory_bytes, r.memory_mb, r.device_memory_bytes, f.memory_reserved
     FROM results AS r
     JOIN run_flags AS f ON f.run_id = r.run_id
@@ -44,6 +45,7 @@ SELECT machine_id,
        model_key,
        model,
        run_id,
+       stack_id,
        stack,
        memory_bytes,
        memory_mb,

@@ -1,9 +1,10 @@
 -- What half precision does to one stack: its fp16 run against its fp32 run on the same model.
+-- grain: fp16_run_id, fp32_run_id
 -- One row per pair of runs with the same machine_id, model_key and base stack (framework name,
--- version and libraries, results.base_stack) where one run is fp16 and the other fp32
+-- version and libraries: results.base_stack_id, shown as base_stack) where one run is fp16 and the other fp32
 -- (results.precision_key: case-insensitive, and a run that gives no precision counts as fp32, the
 -- default of every framework in the data, so a stack that marks only its fp16 run still pairs).
--- Columns: machine_id, machine, model_key, model, stack (without precision), fp16_run_id,
+-- Columns: machine_id, machine, model_key, model, base_stack_id, stack (base_stack: without precision), fp16_run_id,
 --   fp32_run_id, fp32_precision (as written: "fp32" or NULL), fp32_total_ms, fp16_total_ms (ms,
 --   results.total_ms: the reported total where one is given, else forward + backward);
 --   total_speedup: fp32_total_ms / fp16_total_ms (above 1: fp16 is faster);
@@ -15,7 +16,7 @@
 --     "forward, backward" (NULL: none);
 --   flagged: either run has an error-level data-quality finding (run_flags);
 --   geomean_total_speedup: geometric mean of total_speedup over the models of this machine and
---     stack, flagged pairs left out (a window over machine, stack and fp32_precision);
+--     stack, flagged pairs left out (a window over machine, base_stack_id and fp32_precision);
 --     models_compared: how many.
 WITH r AS (
     SELECT results.*, f.flagged
@@ -27,6 +28,7 @@ pairs AS (
            h.machine,
            h.model_key,
            h.model,
+           h.base_stack_id,
            h.base_stack AS stack,
            h.run_id AS fp16_run_id,
            s.run_id AS fp32_run_id,
@@ -46,7 +48,7 @@ pairs AS (
     JOIN r AS s
       ON s.machine_id = h.machine_id
      AND s.model_key = h.model_key
-     AND s.base_stack = h.base_stack
+     AND s.base_stack_id = h.base_stack_id
     WHERE h.precision_key = 'fp16'
       AND s.precision_key = 'fp32'
 )
@@ -55,4 +57,4 @@ SELECT pairs.*,
            AS geomean_total_speedup,
        count(CASE WHEN NOT flagged THEN total_speedup END) OVER w AS models_compared
 FROM pairs
-WINDOW w AS (PARTITION BY machine_id, stack, coalesce(fp32_precision, ''))
+WINDOW w AS (PARTITION BY machine_id, base_stack_id, coalesce(fp32_precision, ''))

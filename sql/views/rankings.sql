@@ -1,4 +1,5 @@
 -- Each run ranked on its machine and model twice: leaving flagged runs out, and with them.
+-- grain: run_id, include_flagged
 -- One row per run (run_id) and scope (include_flagged: false, the default everywhere, leaves out
 -- the runs with an error-level data-quality finding; true ranks every run). relative_to_fastest
 -- is the include_flagged = false half; the report reads this view for `--include-flagged`.
@@ -66,6 +67,8 @@ SELECT ranked.run_id,
        ranked.libraries_shown,
        ranked.stack,
        ranked.base_stack,
+       ranked.stack_id,
+       ranked.base_stack_id,
        ranked.forward_ms,
        ranked.backward_ms,
        ranked.total_ms,

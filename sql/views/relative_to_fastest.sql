@@ -1,4 +1,5 @@
 -- Each run against the fastest run (lowest total_ms) of its machine and model, flagged runs left out.
+-- grain: run_id
 -- One row per run (run_id): the include_flagged = false half of the view `rankings` (runs with an
 -- error-level data-quality finding are listed, with flagged = true and no rank or slowdown, and
 -- never count as the fastest). Columns: every column of `results`, and flagged, flags, rank,
@@ -34,6 +35,8 @@ SELECT run_id,
        libraries_shown,
        stack,
        base_stack,
+       stack_id,
+       base_stack_id,
        forward_ms,
        backward_ms,
        total_ms,

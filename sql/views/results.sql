@@ -1,4 +1,5 @@
 -- Every run with its machine, model, stack and measurements on one wide row.
+-- grain: run_id
 -- One row per run (run_id): one stack measured on one model on one machine.
 -- This view computes every key once; the other views compare runs by these columns only.
 -- Columns:
@@ -32,6 +33,12 @@
 --     an unpublished version ("unknown" vs "Unknown") or a library version ("fbfft unknown" vs
 --     "fbfft"); run_id tells them apart;
 --   base_stack: stack without the precision (compares fp16 with fp32 of one stack);
+--   stack_id: the stack's identity, computed at ingest (runs.stack_id): framework and version
+--     case-folded (a version "unknown" in any case is not published), the library set normalised as
+--     libraries_key is (an "unknown" library version = none given), precision as precision_key. Every
+--     view groups, pairs and partitions by it; `stack` is only its display ("Torch"/"unknown" and
+--     "Torch"/"Unknown" are one stack; "Torch"/"1 2" and "Torch 1"/"2" show alike but are two);
+--   base_stack_id: the same without the precision (base_stack's identity);
 --   forward_ms, backward_ms: milliseconds per minibatch as written;
 --   total_ms: the reported total when the run gives one (published totals are rounded on their
 --     own, while convnet-benchmarks truncates forward and backward: the published total is the
@@ -110,6 +117,8 @@ keyed AS (
            r.libraries,
            r.precision,
            r.label,
+           r.stack_id,
+           r.base_stack_id,
            coalesce(r.date, mo.date) AS date,
            lower(f.name) AS framework_key,
            lower(f.version) <> 'unknown' AS version_known,
@@ -171,6 +180,8 @@ SELECT run_id,
                           WHEN precision IS NOT NULL THEN ' (' || precision || ')'
                           ELSE '' END AS stack,
        stack_name || CASE WHEN native IS NOT NULL THEN ' (' || native || ')' ELSE '' END AS base_stack,
+       stack_id,
+       base_stack_id,
        forward_ms,
        backward_ms,
        coalesce(reported_total_ms, summed_total_ms) AS total_ms,

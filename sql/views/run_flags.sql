@@ -1,4 +1,5 @@
 -- Each run with the data-quality checks it fails and what they mean for the other views.
+-- grain: run_id
 -- One row per run (run_id), whether or not it fails a check. The checks are defined here, in one
 -- scan of `results` with window functions (no self-join, so the views that read this one stay
 -- small on any engine); the view data_quality lists the failures one row each, with severities.
@@ -8,7 +9,7 @@
 --   total_mismatch: the reported total differs from forward + backward by more than 1 ms (the
 --     tolerance the ingest's check uses, recorded in warehouse_meta as total_tolerance_ms);
 --   repeated_timings: the same forward, backward and reported total (both none counts as the
---     same) as an earlier run of the same stack on the same machine (by source path, then line),
+--     same) as an earlier run of the same stack (stack_id) on the same machine (by source path, then line),
 --     on another model; other_run_id, other_model, other_source, other_line name that earlier
 --     run (NULL when the check passes);
 --   memory_above_device: memory above the machine's device memory;
@@ -25,10 +26,10 @@ WITH w AS (
     SELECT run_id, model_key, memory_bytes, device_memory_bytes, forward_ms, backward_ms,
            reported_total_ms, summed_total_ms,
            count(memory_bytes) OVER (PARTITION BY machine_id, model_key) AS runs_with_memory,
-           count(*) OVER (PARTITION BY machine_id, stack) AS stack_runs,
-           count(memory_bytes) OVER (PARTITION BY machine_id, stack) AS stack_runs_with_memory,
-           min(memory_bytes) OVER (PARTITION BY machine_id, stack) AS stack_min_memory,
-           max(memory_bytes) OVER (PARTITION BY machine_id, stack) AS stack_max_memory,
+           count(*) OVER (PARTITION BY machine_id, stack_id) AS stack_runs,
+           count(memory_bytes) OVER (PARTITION BY machine_id, stack_id) AS stack_runs_with_memory,
+           min(memory_bytes) OVER (PARTITION BY machine_id, stack_id) AS stack_min_memory,
+           max(memory_bytes) OVER (PARTITION BY machine_id, stack_id) AS stack_max_memory,
            row_number() OVER timings AS timing_place,
            first_value(run_id) OVER timings AS first_run_id,
            first_value(model_key) OVER timings AS first_model_key,
@@ -36,7 +37,7 @@ WITH w AS (
            first_value(source) OVER timings AS first_source,
            first_value(line) OVER timings AS first_line
     FROM results
-    WINDOW timings AS (PARTITION BY machine_id, stack, forward_ms, backward_ms, reported_total_ms
+    WINDOW timings AS (PARTITION BY machine_id, stack_id, forward_ms, backward_ms, reported_total_ms
                        ORDER BY source, line, run_id)
 ),
 checked AS (

@@ -1,4 +1,5 @@
 -- The raw samples of every run, per metric, with a total per iteration.
+-- grain: run_id, metric, iteration
 -- One row per run, metric and iteration: the `samples` table (forward_ms, backward_ms: one timed
 -- iteration each, in the order written) plus total_ms = forward + backward of the same iteration,
 -- for every iteration that has both (a run with 20 forward and 15 backward samples has 15 totals).

@@ -1,4 +1,5 @@
 -- Summary statistics of a run's raw samples per metric: n, median with its 95% interval, mean, spread.
+-- grain: run_id, metric
 -- One row per run and metric (forward_ms, backward_ms, total_ms) that has samples (view run_samples);
 -- all values in milliseconds per minibatch. Columns:
 --   run_id, metric, n (samples), median_ms, mean_ms, stddev_ms (sample standard deviation, n - 1;

@@ -1,8 +1,9 @@
 -- Every run against every other run on the same machine and model: how many times faster it is.
+-- grain: run_id, other_run_id
 -- One row per ordered pair of distinct runs (run_id, other_run_id) with the same machine_id and
 -- model_key; each unordered pair appears twice, once from each side.
--- Columns: machine_id, machine, model_key, model (this run's model as written), run_id, stack,
---   other_run_id, other_stack;
+-- Columns: machine_id, machine, model_key, model (this run's model as written), run_id, stack_id, stack,
+--   other_run_id, other_stack_id, other_stack (stack_id: results.stack_id, the identity to pair by);
 --   forward_speedup, backward_speedup, total_speedup: the other run's time / this run's time
 --     (a ratio, no unit; above 1 means this run is faster), NULL when either time is unknown;
 --     total_ms is the reported total where a run gives one (results.total_ms);
@@ -18,8 +19,10 @@ SELECT a.machine_id,
        a.model_key,
        a.model,
        a.run_id,
+       a.stack_id,
        a.stack,
        b.run_id AS other_run_id,
+       b.stack_id AS other_stack_id,
        b.stack AS other_stack,
        b.forward_ms / nullif(a.forward_ms, 0) AS forward_speedup,
        b.backward_ms / nullif(a.backward_ms, 0) AS backward_speedup,

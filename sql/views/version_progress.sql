@@ -1,9 +1,11 @@
 -- How one framework got faster from version to version on the same model and machine.
+-- grain: machine_id, model_key, framework_key, framework_version
 -- One row per framework version on a machine and model (machine_id, model_key, framework name
 -- case-insensitive, framework_version), for frameworks with at least two orderable versions there.
 -- When a version has several runs there (other libraries or precision), its fastest run by
 -- total_ms stands for it (ties: stack); `stack` and `run_id` name that run.
--- Columns: machine_id, machine, model_key, model, framework, framework_version, stack, run_id;
+-- Columns: machine_id, machine, model_key, model, framework, framework_key (results.framework_key),
+--   framework_version, stack, run_id;
 --   version_order: 1, 2, ... from the oldest version;
 --   version_key: the sort key below (text);
 --   previous_version, previous_total_ms: the version before it (NULL for the first);
@@ -69,6 +71,7 @@ SELECT machine_id,
        model_key,
        model,
        framework,
+       framework_key,
        framework_version,
        stack,
        run_id,
