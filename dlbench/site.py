@@ -36,7 +36,8 @@ from pathlib import Path
 
 from . import charts
 from .errors import DlbenchError, UsageError
-from .report import Filters, finding_detail, resolve
+from .report import finding_detail
+from .scope import Filters, apply, resolve
 from .sqlfiles import query
 
 MARKER = ".dlbench-site"  # a folder with this file was written by dlbench site and may be replaced
@@ -187,6 +188,7 @@ def build_site(db: str, directory: str | os.PathLike, machines=(), models=(), fr
     try:
         with contextlib.closing(connect(db)) as con:
             filters = resolve(con, Filters(list(machines), list(models), list(frameworks)))
+            apply(con, filters)
             summary = _write(con, db, tmp, filters)
         summary.directory = str(target)
         _swap(tmp, target)
@@ -237,10 +239,9 @@ def _vega_bundle() -> str:
 def _write(con, db: str, out: Path, f: Filters) -> SiteSummary:
     (out / MARKER).write_text("written by dlbench site; the next `dlbench site` here replaces this folder\n")
     _assets(out)
-    params = f.params
     colours = charts.Colours(r["name"] for r in _rows(con, "frameworks"))
-    machines = _rows(con, "machines", params)
-    model_rows = _rows(con, "models", params)
+    machines = _rows(con, "machines")
+    model_rows = _rows(con, "models")
     nav = list(NAV)  # every warehouse has the view comparisons (sql/views), so its page is always there
     summary = SiteSummary(str(out), comparisons=True)
     pages: list[Page] = []
@@ -248,11 +249,11 @@ def _write(con, db: str, out: Path, f: Filters) -> SiteSummary:
     data_files = _data(con, db, out / "data")
     summary.data_files = data_files
     pages.append(_index(con, f, nav, colours, machines, model_rows, data_files))
-    pages.extend(_model_pages(con, params, nav, colours, machines, model_rows))
-    pages.append(_library_page(con, params, nav, colours))
-    pages.append(_precision_page(con, params, nav, colours))
-    pages.append(_versions_page(con, params, nav, colours))
-    pages.append(_quality_page(con, params, nav, colours))
+    pages.extend(_model_pages(con, f, nav, colours, machines, model_rows))
+    pages.append(_library_page(con, nav, colours))
+    pages.append(_precision_page(con, nav, colours))
+    pages.append(_versions_page(con, nav, colours))
+    pages.append(_quality_page(con, nav, colours))
     pages.append(_comparisons_page(con, nav, colours))
     for page in pages:
         (out / page.name).write_text(page.html(), encoding="utf-8")
@@ -337,11 +338,13 @@ def _index(con, f: Filters, nav, colours, machines, model_rows, data_files) -> P
                      mo["input_shapes"], mo["machines"], mo["runs"]] for mo in model_rows],
                    numeric={"machines", "runs"}, raw={"model"}))
     page.add("<h2>Framework summary</h2>")
-    page.add('<p class="note">Per machine, each stack over every model it measured: the geometric mean of its '
-             "total time / the fastest total time on the same model (1.00 = always the fastest), models "
-             "measured, wins (rank 1) and the mean of its memory / the least memory on the same model. "
-             "A model a stack did not run counts neither for nor against it.</p>")
-    summary = _rows(con, "framework_summary", f.params)
+    page.add('<p class="note">Per machine, the stacks ranked by the geometric mean of total time / the fastest '
+             "total time (1.00 = always the fastest) over the models that every stack of the machine measured "
+             "(named under each machine), as the report ranks them; the geometric mean over each stack's own "
+             "models is shown for reference (stacks that ran different models are not comparable on it). "
+             "Models measured, wins (rank 1) and the mean of its memory / the least memory on the same "
+             "model. Runs with an error-level data-quality finding are left out.</p>")
+    summary = query(con, "report", "framework_summary")
     by_machine: dict[int, list[dict]] = {}
     for r in summary:
         by_machine.setdefault(r["machine_id"], []).append(r)
@@ -351,16 +354,27 @@ def _index(con, f: Filters, nav, colours, machines, model_rows, data_files) -> P
         if not rows:
             page.add('<p class="note">No runs.</p>')
             continue
+        common = rows[0]
+        if common["common_models"]:
+            page.add(f'<p class="note">Common models ({common["common_models"]}): '
+                     f'{esc(common["common_model_names"])}.</p>')
+        else:
+            page.add('<p class="note">No model was measured by every stack: compare the own-model geomeans '
+                     "with care.</p>")
         title = (f"Framework summary on {m['name']} ({m['machine_key']}): geometric-mean slowdown per stack "
-                 "(lower is better)")
+                 "over the common models (lower is better)")
         page.chart(charts.bars("slowdown", [dict(item=r["stack"], framework=r["framework"],
-                                                 geomean_slowdown=r["geomean_slowdown"]) for r in rows],
+                                                 geomean_slowdown=r["geomean_slowdown_common"])
+                                            for r in rows if r["geomean_slowdown_common"] is not None],
                                title, colours, "geomean_slowdown", "×"),
                    "")
-        page.add(table(["stack", "framework", "models", "wins", "geomean slowdown", "mean memory ratio"],
+        columns = ["stack", "framework", "models", "wins", "geomean slowdown, common models",
+                   "geomean slowdown, own models", "mean memory ratio"]
+        page.add(table(columns,
                        [[_swatch(colours, r["framework"]) + esc(r["stack"]), r["framework"], r["models_measured"],
-                         r["wins"], ratio(r["geomean_slowdown"]), ratio(r["mean_memory_ratio"])] for r in rows],
-                       numeric={"models", "wins", "geomean slowdown", "mean memory ratio"}, raw={"stack"}))
+                         r["wins"], ratio(r["geomean_slowdown_common"]), ratio(r["geomean_slowdown"]),
+                         ratio(r["mean_memory_ratio"])] for r in rows],
+                       numeric=set(columns[2:]), raw={"stack"}))
     page.add("<h2>More</h2><ul>" + "".join(f'<li><a href="{h}">{esc(label)}</a></li>' for h, label in nav[1:])
              + "</ul>")
     page.add("<h2>Data files</h2>")
@@ -385,13 +399,13 @@ def _swatch(colours, framework) -> str:
 
 
 # -- model pages ------------------------------------------------------------------------------------
-def _model_pages(con, params, nav, colours, machines, model_rows) -> list[Page]:
+def _model_pages(con, f: Filters, nav, colours, machines, model_rows) -> list[Page]:
     runs: dict[str, dict[int, list[dict]]] = {}
-    for r in _rows(con, "runs", params):
+    for r in _rows(con, "runs"):
         runs.setdefault(r["model_key"], {}).setdefault(r["machine_id"], []).append(r)
     across: dict[str, list[dict]] = {}
-    if len(machines) > 1 or params["machine_ids"] is not None:
-        for r in _rows(con, "cross_machine", params):
+    if len(machines) > 1 or f.machine_ids is not None:
+        for r in _rows(con, "cross_machine"):
             across.setdefault(r["model_key"], []).append(r)
     names = {m["machine_id"]: m for m in machines}
     pages = []
@@ -536,13 +550,13 @@ def _machine_sections(page: Page, rows: list[dict], what: str, data_hint: str):
                      f"them are in {data_hint}.</p>")
 
 
-def _library_page(con, params, nav, colours) -> Page:
+def _library_page(con, nav, colours) -> Page:
     page = Page("library.html", "Library effect", nav)
     page.add("<h1>Library effect</h1>")
     page.add('<p class="lead">The same framework, version and precision with two sets of libraries on the same '
              "machine and model: speedup = the total time with the other libraries / with these (above 1: "
              "these are faster). Versions written “unknown” are left out.</p>")
-    rows = _rows(con, "library_effect", params)
+    rows = _rows(con, "library_effect")
     if not rows:
         page.add("<p>No framework version was measured with more than one set of libraries.</p>")
         return page
@@ -566,13 +580,13 @@ def _library_page(con, params, nav, colours) -> Page:
     return page
 
 
-def _precision_page(con, params, nav, colours) -> Page:
+def _precision_page(con, nav, colours) -> Page:
     page = Page("precision.html", "Precision effect", nav)
     page.add("<h1>Precision effect</h1>")
     page.add('<p class="lead">A stack’s fp16 run against its fp32 run on the same machine and model: speedup = '
              "the fp32 total time / the fp16 total time (above 1: fp16 is faster). A run that gives no "
              "precision counts as fp32.</p>")
-    rows = _rows(con, "precision_effect", params)
+    rows = _rows(con, "precision_effect")
     if not rows:
         page.add("<p>No stack was measured in both fp16 and fp32.</p>")
         return page
@@ -593,13 +607,13 @@ def _precision_page(con, params, nav, colours) -> Page:
     return page
 
 
-def _versions_page(con, params, nav, colours) -> Page:
+def _versions_page(con, nav, colours) -> Page:
     page = Page("versions.html", "Version progress", nav)
     page.add("<h1>Version progress</h1>")
     page.add('<p class="lead">A framework’s versions on the same machine and model, oldest first; each '
              "version’s fastest run stands for it. Speedup = the previous version’s total time / this one’s "
              "(above 1: this version is faster).</p>")
-    rows = _rows(con, "version_progress", params)
+    rows = _rows(con, "version_progress")
     if not rows:
         page.add("<p>No framework was measured in two orderable versions on one model.</p>")
         return page
@@ -619,7 +633,7 @@ def _versions_page(con, params, nav, colours) -> Page:
     return page
 
 
-def _quality_page(con, params, nav, colours) -> Page:
+def _quality_page(con, nav, colours) -> Page:
     page = Page("quality.html", "Data quality", nav)
     page.add("<h1>Data-quality findings</h1>")
     page.add('<p class="lead">Measurements that look wrong, each with the reason and where it was written. '
@@ -628,7 +642,7 @@ def _quality_page(con, params, nav, colours) -> Page:
              "speedups. Notes (memory that is the framework’s reservation, a reported total off by more than "
              "1 ms, a missing memory where the other runs give it) leave the times usable. The data is kept "
              "as published.</p>")
-    rows = _rows(con, "data_quality", params)
+    rows = _rows(con, "data_quality")
     if not rows:
         page.add("<p>No findings.</p>")
         return page

@@ -1,8 +1,7 @@
 -- One row per machine in the report: its key, name, host CPU and devices ("1 × Nvidia Titan X (12GB)"),
 -- in the order of the first file that defines it, then its line there.
--- Parameter: machine_ids (BIGINT list; NULL: every machine).
-WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids),
-device_list AS (
+-- Scope: in_scope (sql/report/scope.sql), by machine.
+WITH device_list AS (
     SELECT machine_id,
            string_agg(coalesce(quantity::VARCHAR || ' × ', '') || coalesce(name, 'unnamed device')
                       || coalesce(' (' || memory_text || ')', ''), ', ' ORDER BY position) AS devices
@@ -13,6 +12,5 @@ SELECT m.machine_id, m.machine_key, m.name, m.host_cpu, d.devices
 FROM machines AS m
 JOIN sources AS s USING (source_id)
 LEFT JOIN device_list AS d USING (machine_id)
-CROSS JOIN f
-WHERE f.machine_ids IS NULL OR list_contains(f.machine_ids, m.machine_id)
+WHERE in_scope(m.machine_id, NULL, NULL)
 ORDER BY s.path, m.line, m.machine_key

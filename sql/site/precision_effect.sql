@@ -1,16 +1,11 @@
 -- One row per fp16/fp32 pair on the site's precision page, from the view precision_effect, with
 -- the framework of the pair (from results): fp32 and fp16 totals (ms), total_speedup = fp32 total /
 -- fp16 total (above 1: fp16 is faster) and its geometric mean over the models of the stack.
--- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
--- list); NULL: all.
-WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks)
+-- Scope: in_scope (sql/report/scope.sql).
 SELECT m.machine_key, p.machine_id, p.model, p.stack, r.framework, p.fp32_total_ms, p.fp16_total_ms,
        p.forward_speedup, p.backward_speedup, p.total_speedup, p.geomean_total_speedup, p.models_compared
 FROM precision_effect AS p
 JOIN results AS r ON r.run_id = p.fp16_run_id
 JOIN machines AS m ON m.machine_id = p.machine_id
-CROSS JOIN f
-WHERE (f.machine_ids IS NULL OR list_contains(f.machine_ids, p.machine_id))
-  AND (f.model_keys IS NULL OR list_contains(f.model_keys, p.model_key))
-  AND (f.frameworks IS NULL OR list_contains(f.frameworks, lower(r.framework)))
+WHERE in_scope(p.machine_id, p.model_key, lower(r.framework))
 ORDER BY m.machine_key, p.stack, p.model_key, p.fp16_run_id, p.fp32_run_id

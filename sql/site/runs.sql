@@ -6,9 +6,7 @@
 -- flags (the error-level data-quality codes it fails, from relative_to_fastest, comma-separated; NULL:
 -- none: such a run has no rank and is never the fastest), source and line.
 -- Ordered by model, machine (its first file and line), rank.
--- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
--- list); NULL: all.
-WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks)
+-- Scope: in_scope (sql/report/scope.sql).
 SELECT r.model_key, r.machine_id, r.run_id, r.rank, r.stack, r.framework, r.label,
        r.forward_ms, r.backward_ms, r.total_ms, r.reported_total_ms, r.slowdown,
        r.memory_mb, mc.memory_ratio, mc.device_memory_share, r.batch_size, t.images_per_s,
@@ -16,10 +14,7 @@ SELECT r.model_key, r.machine_id, r.run_id, r.rank, r.stack, r.framework, r.labe
 FROM relative_to_fastest AS r
 JOIN machines AS ma ON ma.machine_id = r.machine_id
 JOIN sources AS s ON s.source_id = ma.source_id
-CROSS JOIN f
 LEFT JOIN memory_comparison AS mc ON mc.run_id = r.run_id
 LEFT JOIN throughput AS t ON t.run_id = r.run_id
-WHERE (f.machine_ids IS NULL OR list_contains(f.machine_ids, r.machine_id))
-  AND (f.model_keys IS NULL OR list_contains(f.model_keys, r.model_key))
-  AND (f.frameworks IS NULL OR list_contains(f.frameworks, lower(r.framework)))
+WHERE in_scope(r.machine_id, r.model_key, lower(r.framework))
 ORDER BY r.model_key, s.path, ma.line, ma.machine_key, r.rank NULLS LAST, r.source, r.line, r.run_id
