@@ -371,3 +371,48 @@ def test_report_charts_are_svg_files_linked_under_the_tables(seed_db, project):
     plain = cli("report", "--no-refresh").stdout
     assert plain == "".join(line for line in text.splitlines(keepends=True)
                             if not line.startswith("![")).replace("\n\n\n", "\n\n")
+
+
+def test_model_filter_narrows_the_comparisons_page(tmp_path):
+    from dlbench.warehouse import build_warehouse
+
+    db = tmp_path / "w.duckdb"
+    build_warehouse([str(ROOT / "tests" / "data" / "compare_main.toml")], str(db))
+    build_site(str(db), tmp_path / "site", models=["alexnet"])
+    page = tmp_path / "site" / "comparisons.html"
+    # ci-box has 4 models with samples; --model alexnet keeps the AlexNet pair only (it kept all 4)
+    assert [r["item"] for r in rows(specs(page)[0])] == ["AlexNet · Torch 2.5.1 (fp32) vs JAX 0.4.35 (fp32)"]
+    text = page.read_text(encoding="utf-8")
+    assert "<td>AlexNet</td>" in text and "<td>VGG" not in text and "<td>GoogLeNet</td>" not in text
+
+
+def summary_table(index: str, machine_id: int) -> list[list[str]]:
+    """The cells of a machine's framework-summary table on the front page, tags stripped."""
+    section = index.split(f'<h3 id="machine-{machine_id}">')[1].split("<h3 ")[0].split("<h2>")[0]
+    body = section.split("<tbody>")[1].split("</tbody>")[0]
+    return [[re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", tr)]
+            for tr in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+def test_front_page_ranks_stacks_as_the_report_does(built):
+    """Stacks in the order of the geometric mean over the models every stack measured (the report's
+    order), not by the geomean over each stack's own models, which the report calls not comparable."""
+    import duckdb
+
+    db, site, _ = built
+    index = (site / "index.html").read_text(encoding="utf-8")
+    con = duckdb.connect(str(db), read_only=True)
+    machine_id, = con.execute("SELECT machine_id FROM machines WHERE machine_key = 'i7-5930k-titan-x'").fetchone()
+    want = con.execute("SELECT stack, geomean_slowdown_common, geomean_slowdown FROM stack_scores "
+                       "WHERE machine_id = ? AND NOT include_flagged "
+                       "ORDER BY geomean_slowdown_common NULLS LAST, geomean_slowdown NULLS LAST, wins DESC, stack",
+                       [machine_id]).fetchall()
+    con.close()
+    own_order = [s for s, _, _ in sorted(want, key=lambda r: (r[2] is None, r[2] or 0, r[0]))]
+    assert own_order != [s for s, _, _ in want]  # the two orders differ on this machine
+    got = summary_table(index, machine_id)
+    assert [r[0] for r in got] == [s for s, _, _ in want]
+    assert [r[4] for r in got] == [f"{c:.3f}" if c is not None else "—" for _, c, _ in want]
+    assert "Common models (3): Alexnet, Overfeat, VGG [A]." in index
+    chart = next(s for s in specs(site / "index.html") if "i7-5930k-titan-x" in s["title"]["text"])
+    assert [r["item"] for r in rows(chart)] == [s for s, c, _ in want if c is not None]
