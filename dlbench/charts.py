@@ -23,6 +23,7 @@ import copy
 import functools
 
 from .errors import DlbenchError
+from .fmt import label, slug
 
 MAX_BARS = 25  # bars in one chart; more become a wall. The table under the chart has them all.
 BAR_STEP_PX = 22  # height of one bar's band
@@ -238,14 +239,6 @@ def bounded(rows: list, limit: int = MAX_BARS) -> tuple[list, str | None]:
     return rows[:limit], f"the first {limit} of {len(rows):,}; the table has them all"
 
 
-def fmt_number(v) -> str:
-    """A number for a label: no decimals when whole or from 100 up, else one (or two below 10)."""
-    v = float(v)
-    if v == round(v) or abs(v) >= 100:
-        return f"{v:,.0f}"
-    return f"{v:,.1f}" if abs(v) >= 10 else f"{v:,.2f}"
-
-
 def stack_times(runs: list[dict], title: str, colours: Colours) -> dict | None:
     """Forward and backward time of each stack, stacked, the total labelled, fastest first.
 
@@ -263,7 +256,7 @@ def stack_times(runs: list[dict], title: str, colours: Colours) -> dict | None:
             "backward": r["backward_ms"] if split else None,
             "total, not split": None if split else r["total_ms"],
             "total_ms": r["total_ms"],
-            "label": f"{fmt_number(r['total_ms'])} ms" + (f"  ⚠ {r['flag']}" if r.get("flag") else ""),
+            "label": f"{label(r['total_ms'])} ms" + (f"  ⚠ {r['flag']}" if r.get("flag") else ""),
         })
     if not rows:
         return None
@@ -275,7 +268,7 @@ def bars(kind: str, items: list[dict], title: str, colours: Colours, field: str,
     """One bar per item (rows with item, framework and `field`), in the order given, labelled
     with the value; kinds: memory, images_per_s, slowdown, ratio, speedup, total."""
     rows = [{"item": r["item"], "framework": r["framework"], field: r[field],
-             "label": fmt_number(r[field]) + unit + (f"  ⚠ {r['flag']}" if r.get("flag") else "")}
+             "label": label(r[field]) + unit + (f"  ⚠ {r['flag']}" if r.get("flag") else "")}
             for r in items if r[field] is not None]
     if not rows:
         return None
@@ -302,12 +295,6 @@ def marks(spec: dict) -> int:
 
 
 # -- the report's charts (`report --charts DIR`) ---------------------------------------------------
-def file_slug(text: str) -> str:
-    import re
-
-    return re.sub(r"[^0-9a-z]+", "-", text.lower()).strip("-") or "x"
-
-
 class ReportCharts:
     """Writes the report's charts into `directory` as SVG files and gives the markdown that
     links them (`link`/FILE; link defaults to the directory as given)."""
@@ -344,7 +331,7 @@ class ReportCharts:
         """The stacks' forward and backward times of one machine and model (report rows)."""
         title = f"{model['name']} on {machine['name']} ({machine['machine_key']}): time per minibatch, fastest first"
         spec = stack_times([dict(r, flag="") for r in rows], title, self.colours)
-        return self._write(f"{file_slug(machine['machine_key'])}--{file_slug(model['model_key'])}", spec, title)
+        return self._write(f"{slug(machine['machine_key'])}--{slug(model['model_key'])}", spec, title)
 
     def summary(self, machine: dict, rows: list[dict]) -> list[str]:
         """The framework summary of one machine: geometric-mean slowdown per stack."""
@@ -356,4 +343,4 @@ class ReportCharts:
         spec = bars("slowdown", [dict(item=r["stack"], framework=r["framework"],
                                       geomean_slowdown=r[key]) for r in rows],
                     title, self.colours, "geomean_slowdown", "×")
-        return self._write(f"summary--{file_slug(machine['machine_key'])}", spec, title)
+        return self._write(f"summary--{slug(machine['machine_key'])}", spec, title)

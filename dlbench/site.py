@@ -21,11 +21,9 @@ never replaced.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import html
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Set as AbstractSet
@@ -36,13 +34,14 @@ from pathlib import Path
 
 from . import charts
 from .errors import DlbenchError, UsageError
-from .report import finding_detail
+from .fmt import MISSING, exact, ratio3, size, slug
+from .ingest.files import file_sha256
+from .report import Checks, finding_detail
 from .scope import Filters, apply, resolve
 from .sqlfiles import query
 
 MARKER = ".dlbench-site"  # a folder with this file was written by dlbench site and may be replaced
 PAGE_ROWS = 500  # the most table rows of one summary page (or section); the data files have them all
-MISSING = "—"
 NOWRAP = {"stack", "other stack", "machine", "other machine"}  # table columns whose cells do not wrap
 NAV_MACHINES = 12  # more machines than this: the model page's list of them is folded
 NAV = [("index.html", "Overview"), ("library.html", "Library effect"), ("precision.html", "Precision"),
@@ -74,33 +73,6 @@ def _rows(con, name: str, params: dict | None = None) -> list[dict]:
 # -- numbers and text ------------------------------------------------------------------------
 def esc(v) -> str:
     return html.escape(MISSING if v is None else str(v), quote=True)
-
-
-def exact(v) -> str:
-    """A measurement as stored: 82 for 82.0, 80.96 for 80.96; thousands separated."""
-    if v is None:
-        return MISSING
-    v = float(v)
-    if v == round(v):
-        return f"{v:,.0f}"
-    return f"{v:,.6f}".rstrip("0").rstrip(".")
-
-
-def ratio(v) -> str:
-    return MISSING if v is None else f"{float(v):.3f}"
-
-
-def mb(n) -> str:
-    return f"{n / 1e6:,.1f} MB" if n >= 1e5 else f"{n / 1e3:,.1f} KB"
-
-
-def slug(text: str) -> str:
-    s = re.sub(r"[^0-9a-z]+", "-", text.lower()).strip("-")
-    return s or "x"
-
-
-def flag_text(flags: str | None) -> str:
-    return "" if not flags else flags.replace("_", " ")
 
 
 # -- HTML --------------------------------------------------------------------------------------
@@ -249,11 +221,12 @@ def _write(con, db: str, out: Path, f: Filters) -> SiteSummary:
     data_files = _data(con, db, out / "data")
     summary.data_files = data_files
     pages.append(_index(con, f, nav, colours, machines, model_rows, data_files))
-    pages.extend(_model_pages(con, f, nav, colours, machines, model_rows))
+    checks = Checks(con)
+    pages.extend(_model_pages(con, f, nav, colours, machines, model_rows, checks))
     pages.append(_library_page(con, nav, colours))
     pages.append(_precision_page(con, nav, colours))
     pages.append(_versions_page(con, nav, colours))
-    pages.append(_quality_page(con, nav, colours))
+    pages.append(_quality_page(con, nav, checks))
     pages.append(_comparisons_page(con, nav, colours))
     for page in pages:
         (out / page.name).write_text(page.html(), encoding="utf-8")
@@ -294,17 +267,9 @@ def _data(con, db: str, data: Path) -> list[dict]:
                 name = p.stem
                 kind = next((r["kind"] for r in manifest["relations"] if r["name"] == name), "relation")
                 what = f"the {kind} `{name}` as Parquet"
-            files.append({"path": f"data/{rel}", "bytes": p.stat().st_size, "sha256": _sha256(p),
+            files.append({"path": f"data/{rel}", "bytes": p.stat().st_size, "sha256": file_sha256(str(p)),
                           "what": what or rel})
     return files
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # -- the front page -------------------------------------------------------------------------------
@@ -325,7 +290,7 @@ def _index(con, f: Filters, nav, colours, machines, model_rows, data_files) -> P
                  "every run on the same machine and model; the data files hold the whole warehouse.</p>")
     page.add("<h2>Where the data comes from</h2>")
     page.add(table(["file", "sha256", "size", "ingested (UTC)", "machines", "runs"],
-                   [[s["path"], s["sha256"], mb(s["size_bytes"]), str(s["ingested_at"])[:19], s["machines"],
+                   [[s["path"], s["sha256"], size(s["size_bytes"]), str(s["ingested_at"])[:19], s["machines"],
                      s["runs"]] for s in sources], numeric={"size", "machines", "runs"}))
     page.add("<h2>Machines</h2>")
     page.add(table(["machine", "key", "type", "host CPU", "devices", "models", "runs"],
@@ -372,8 +337,8 @@ def _index(con, f: Filters, nav, colours, machines, model_rows, data_files) -> P
                    "geomean slowdown, own models", "mean memory ratio"]
         page.add(table(columns,
                        [[_swatch(colours, r["framework"]) + esc(r["stack"]), r["framework"], r["models_measured"],
-                         r["wins"], ratio(r["geomean_slowdown_common"]), ratio(r["geomean_slowdown"]),
-                         ratio(r["mean_memory_ratio"])] for r in rows],
+                         r["wins"], ratio3(r["geomean_slowdown_common"]), ratio3(r["geomean_slowdown"]),
+                         ratio3(r["mean_memory_ratio"])] for r in rows],
                        numeric=set(columns[2:]), raw={"stack"}))
     page.add("<h2>More</h2><ul>" + "".join(f'<li><a href="{h}">{esc(label)}</a></li>' for h, label in nav[1:])
              + "</ul>")
@@ -382,7 +347,7 @@ def _index(con, f: Filters, nav, colours, machines, model_rows, data_files) -> P
              "polars or Spark, the warehouse with any DuckDB client, and fetch <code>benchmark.json</code> as "
              "the original project's client-side API did.</p>")
     page.add(table(["file", "what", "size", "sha256"],
-                   [[f'<a href="{esc(d["path"])}">{esc(d["path"])}</a>', d["what"], mb(d["bytes"]), d["sha256"]]
+                   [[f'<a href="{esc(d["path"])}">{esc(d["path"])}</a>', d["what"], size(d["bytes"]), d["sha256"]]
                     for d in data_files], numeric={"size"}, raw={"file"}))
     page.add(f'<p class="note">Made by dlbench {esc(_version())} from the warehouse alone.</p>')
     return page
@@ -399,7 +364,7 @@ def _swatch(colours, framework) -> str:
 
 
 # -- model pages ------------------------------------------------------------------------------------
-def _model_pages(con, f: Filters, nav, colours, machines, model_rows) -> list[Page]:
+def _model_pages(con, f: Filters, nav, colours, machines, model_rows, checks: Checks) -> list[Page]:
     runs: dict[str, dict[int, list[dict]]] = {}
     for r in _rows(con, "runs"):
         runs.setdefault(r["model_key"], {}).setdefault(r["machine_id"], []).append(r)
@@ -431,19 +396,19 @@ def _model_pages(con, f: Filters, nav, colours, machines, model_rows) -> list[Pa
         page.add(f"<p>{links}"
                  + (' · <a href="#across">across machines</a>' if mo["model_key"] in across else "") + "</p>")
         for m in shown:
-            _model_on_machine(page, mo, names[m["machine_id"]], by_machine[m["machine_id"]], colours)
+            _model_on_machine(page, mo, names[m["machine_id"]], by_machine[m["machine_id"]], colours, checks)
         if mo["model_key"] in across:
             _across(page, mo, across[mo["model_key"]], colours)
         pages.append(page)
     return pages
 
 
-def _model_on_machine(page: Page, mo: dict, m: dict, rows: list[dict], colours) -> None:
+def _model_on_machine(page: Page, mo: dict, m: dict, rows: list[dict], colours, checks: Checks) -> None:
     where = f"{mo['name']} on {m['name']} ({m['machine_key']})"
     page.add(f'<h2 id="machine-{m["machine_id"]}">On {esc(m["name"])} (<code>{esc(m["machine_key"])}</code>)</h2>')
     page.add(f'<p class="note">Devices: {esc(m["devices"])}. Host CPU: {esc(m["host_cpu"])}.</p>')
     title = f"{where}: time per minibatch, fastest first"
-    spec = charts.stack_times([dict(r, flag=flag_text(r["flags"])) for r in rows], title, colours)
+    spec = charts.stack_times([dict(r, flag=checks.words(r["flags"])) for r in rows], title, colours)
     page.chart(spec, "Forward (dark) and backward (light) stacked; the label is the total, ⚠ a data-quality "
                      "finding. The table has every run, exactly as stored.")
     with_label = any(r["label"] for r in rows)
@@ -459,10 +424,10 @@ def _model_on_machine(page: Page, mo: dict, m: dict, rows: list[dict], colours) 
                     + ([r["label"]] if with_label else [])
                     + [exact(r["forward_ms"]), exact(r["backward_ms"]), exact(r["total_ms"])]
                     + ([exact(r["reported_total_ms"])] if with_reported else [])
-                    + [ratio(r["slowdown"]), exact(r["memory_mb"])]
+                    + [ratio3(r["slowdown"]), exact(r["memory_mb"])]
                     + ([exact(r["images_per_s"]) if r["images_per_s"] is None else f"{r['images_per_s']:,.1f}"]
                        if with_rate else [])
-                    + [f'<span class="flag">⚠ {esc(flag_text(r["flags"]))}</span>' if r["flags"] else "",
+                    + [f'<span class="flag">⚠ {esc(checks.words(r["flags"]))}</span>' if r["flags"] else "",
                        f"{r['source']}:{r['line']}"])
     page.add(table(columns, body, caption=f"{where}: every run (ms per minibatch; × fastest = total / the "
                    "fastest total)", raw={"stack", "data quality"},
@@ -473,11 +438,11 @@ def _model_on_machine(page: Page, mo: dict, m: dict, rows: list[dict], colours) 
     if with_memory:
         title = f"{where}: memory, leanest first"
         page.chart(charts.bars("memory", [dict(item=r["stack"], framework=r["framework"], memory_mb=r["memory_mb"],
-                                              flag=flag_text(r["flags"])) for r in with_memory],
+                                              flag=checks.words(r["flags"])) for r in with_memory],
                                title, colours, "memory_mb", " MB"), "")
         page.add(table(["stack", "memory MB", "× leanest", "share of device memory"],
                        [[_swatch(colours, r["framework"]) + esc(r["stack"]), exact(r["memory_mb"]),
-                         ratio(r["memory_ratio"]),
+                         ratio3(r["memory_ratio"]),
                          MISSING if r["device_memory_share"] is None else f"{r['device_memory_share']:.1%}"]
                         for r in with_memory], caption=f"{where}: memory (MB, 10^6 bytes)", raw={"stack"},
                        numeric={"memory MB", "× leanest", "share of device memory"}))
@@ -486,7 +451,7 @@ def _model_on_machine(page: Page, mo: dict, m: dict, rows: list[dict], colours) 
     if with_rate_rows:
         title = f"{where}: images per second, most first"
         page.chart(charts.bars("images_per_s", [dict(item=r["stack"], framework=r["framework"],
-                                                    images_per_s=r["images_per_s"], flag=flag_text(r["flags"]))
+                                                    images_per_s=r["images_per_s"], flag=checks.words(r["flags"]))
                                                for r in with_rate_rows], title, colours, "images_per_s"),
                    "Images per second = batch size / (total ms / 1000), forward and backward.")
         page.add(table(["stack", "batch size", "total ms", "images/s"],
@@ -515,7 +480,7 @@ def _across(page: Page, mo: dict, rows: list[dict], colours) -> None:
     page.add(table(["machine", "stack", "total ms", "other machine", "other stack", "other total ms", "ratio",
                     "like for like"],
                    [[r["machine_key"], _swatch(colours, r["framework"]) + esc(r["stack"]), exact(r["total_ms"]),
-                     r["other_machine_key"], r["other_stack"], exact(r["other_total_ms"]), ratio(r["total_ratio"]),
+                     r["other_machine_key"], r["other_stack"], exact(r["other_total_ms"]), ratio3(r["total_ratio"]),
                      "yes" if r["like_for_like"] else "software differs"] for r in shown], raw={"stack"},
                    caption=f"{mo['name']}: every cross-machine comparison (ms per minibatch)",
                    numeric={"total ms", "other total ms", "ratio"}))
@@ -572,8 +537,8 @@ def _library_page(con, nav, colours) -> Page:
                         "forward speedup", "backward speedup", "total speedup", "geomean total speedup", "models"],
                        [[r["model"], f"{r['framework']} {r['framework_version']}"
                          + (f" ({r['precision']})" if r["precision"] else ""), r["libraries"], r["other_libraries"],
-                         exact(r["total_ms"]), exact(r["other_total_ms"]), ratio(r["forward_speedup"]),
-                         ratio(r["backward_speedup"]), ratio(r["total_speedup"]), ratio(r["geomean_total_speedup"]),
+                         exact(r["total_ms"]), exact(r["other_total_ms"]), ratio3(r["forward_speedup"]),
+                         ratio3(r["backward_speedup"]), ratio3(r["total_speedup"]), ratio3(r["geomean_total_speedup"]),
                          r["models_compared"]] for r in shown],
                        numeric={"total ms", "other total ms", "forward speedup", "backward speedup",
                                 "total speedup", "geomean total speedup", "models"}))
@@ -600,8 +565,8 @@ def _precision_page(con, nav, colours) -> Page:
         page.add(table(["model", "stack", "fp32 total ms", "fp16 total ms", "forward speedup", "backward speedup",
                         "total speedup", "geomean total speedup", "models"],
                        [[r["model"], r["stack"], exact(r["fp32_total_ms"]), exact(r["fp16_total_ms"]),
-                         ratio(r["forward_speedup"]), ratio(r["backward_speedup"]), ratio(r["total_speedup"]),
-                         ratio(r["geomean_total_speedup"]), r["models_compared"]] for r in shown],
+                         ratio3(r["forward_speedup"]), ratio3(r["backward_speedup"]), ratio3(r["total_speedup"]),
+                         ratio3(r["geomean_total_speedup"]), r["models_compared"]] for r in shown],
                        numeric={"fp32 total ms", "fp16 total ms", "forward speedup", "backward speedup",
                                 "total speedup", "geomean total speedup", "models"}))
     return page
@@ -627,33 +592,32 @@ def _versions_page(con, nav, colours) -> Page:
         page.add(table(["model", "framework", "version", "stack", "total ms", "previous version",
                         "previous total ms", "speedup vs previous"],
                        [[r["model"], r["framework"], r["framework_version"], r["stack"], exact(r["total_ms"]),
-                         r["previous_version"], exact(r["previous_total_ms"]), ratio(r["speedup_vs_previous"])]
+                         r["previous_version"], exact(r["previous_total_ms"]), ratio3(r["speedup_vs_previous"])]
                         for r in shown],
                        numeric={"total ms", "previous total ms", "speedup vs previous"}))
     return page
 
 
-def _quality_page(con, nav, colours) -> Page:
+def _quality_page(con, nav, checks: Checks) -> Page:
     page = Page("quality.html", "Data quality", nav)
     page.add("<h1>Data-quality findings</h1>")
     page.add('<p class="lead">Measurements that look wrong, each with the reason and where it was written. '
-             "Errors (timings repeated from another model, memory above the device’s) mean the numbers are not "
+             f"Errors ({esc(checks.meanings('error'))}) mean the numbers are not "
              "a measurement of the run: the model pages mark it with ⚠ and leave it out of ranks and "
-             "speedups. Notes (memory that is the framework’s reservation, a reported total off by more than "
-             "1 ms, a missing memory where the other runs give it) leave the times usable. The data is kept "
+             f"speedups. Notes ({esc(checks.meanings('note'))}) leave the times usable. The data is kept "
              "as published.</p>")
-    rows = _rows(con, "data_quality")
+    rows = query(con, "report", "data_quality")
     if not rows:
         page.add("<p>No findings.</p>")
         return page
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["check"]] = counts.get(r["check"], 0) + 1
-    page.add(table(["check", "findings"], [[c.replace("_", " "), n] for c, n in counts.items()],
+    page.add(table(["check", "findings"], [[checks.words(c), n] for c, n in counts.items()],
                    numeric={"findings"}, caption="Findings per check"))
     shown, note = capped(rows, "findings", "data/parquet/data_quality.parquet")
     page.add(table(["severity", "check", "machine", "model", "stack", "detail", "source"],
-                   [[r["severity"], r["check"].replace("_", " "), r["machine_key"], r["model"], r["stack"],
+                   [[r["severity"], checks.words(r["check"]), r["machine_key"], r["model"], r["stack"],
                      finding_detail(r),
                      f"{r['source']}:{r['line']}" if r["line"] is not None else r["source"]] for r in shown]))
     page.add(note)
@@ -686,8 +650,8 @@ def _comparisons_page(con, nav, colours) -> Page:
                     "ratio", "interval", "p", "mark"],
                    [[r["machine_key"], r["model"], r["baseline_stack"], r["contender_stack"],
                      exact(r["baseline_ms"]), exact(r["contender_ms"]), f"{r['baseline_n']} / {r['contender_n']}",
-                     ratio(r["ratio"]),
-                     MISSING if r["ratio_low"] is None else f"{ratio(r['ratio_low'])}–{ratio(r['ratio_high'])}",
+                     ratio3(r["ratio"]),
+                     MISSING if r["ratio_low"] is None else f"{ratio3(r['ratio_low'])}–{ratio3(r['ratio_high'])}",
                      MISSING if r["p_value"] is None else f"{r['p_value']:.2g}", r["mark"].strip() or "="]
                     for r in shown],
                    numeric={"baseline ms", "contender ms", "ratio", "p"},
@@ -695,9 +659,3 @@ def _comparisons_page(con, nav, colours) -> Page:
     if note:
         page.add(note)
     return page
-
-
-def _cell(v) -> str:
-    if isinstance(v, float):
-        return ratio(v) if abs(v) < 100 else exact(v)
-    return MISSING if v is None else str(v)

@@ -14,7 +14,7 @@ from importlib import resources
 
 from .errors import DlbenchError
 
-FOLDERS = ("schema", "views", "macros", "report")
+FOLDERS = ("schema", "views", "macros", "report", "seeds")
 
 
 class SqlMissing(DlbenchError):
@@ -84,7 +84,7 @@ def fingerprint() -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    for folder in ("schema", "views", "macros"):
+    for folder in ("schema", "views", "macros", "seeds"):
         for p in sql_files(folder):
             digest.update(f"{folder}/{p.name}\0".encode() + p.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -97,7 +97,15 @@ def schema_sql() -> str:
 def _load(kind: str) -> list[SqlObject]:
     folder = kind + "s"
     return [SqlObject(p.name[:-4], kind, f"{folder}/{p.name}", p.read_text(encoding="utf-8"))
-            for p in sql_files(folder)]
+            for p in sql_files(folder)] + (seeds() if kind == "view" else [])
+
+
+def seeds() -> list[SqlObject]:
+    """The seed tables of sql/seeds: small vocabularies as data (one SELECT over VALUES each, such
+    as quality_checks: a data-quality check's code, severity and words), made, exported and
+    documented as views like the others, so that views join them and renderers read their words."""
+    return [SqlObject(p.name[:-4], "view", f"seeds/{p.name}", p.read_text(encoding="utf-8"))
+            for p in sql_files("seeds")]
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,6 @@
--- The baseline framework's best run on each machine and model: the one definition of "the baseline"
--- that the report's ranking and its comparison with samples both read (sql/report/rankings.sql).
+-- The baseline framework's best run on each machine and model, for `report --baseline`.
+-- The one definition of "the baseline": the report's ranking and its comparison with samples
+-- both read it (sql/report/rankings.sql).
 -- baseline_runs(baseline_framework, with_flagged): baseline_framework is a framework name, matched
 -- case-insensitively ('caffe'); with_flagged as the view rankings' include_flagged (false: a run
 -- with an error-level data-quality finding is never the baseline; true: it can be).
