@@ -335,12 +335,20 @@ class ReportCharts:
 
     def summary(self, machine: dict, rows: list[dict]) -> list[str]:
         """The framework summary of one machine: geometric-mean slowdown per stack."""
-        title = (f"Framework summary on {machine['name']} ({machine['machine_key']}): geometric-mean slowdown "
-                 "per stack (lower is better)")
-        # over the models common to the machine's stacks where there are some (as the table's first column)
-        key = "geomean_slowdown_common" if rows and rows[0].get("geomean_slowdown_common") is not None \
-            else "geomean_slowdown"
-        spec = bars("slowdown", [dict(item=r["stack"], framework=r["framework"],
-                                      geomean_slowdown=r[key]) for r in rows],
-                    title, self.colours, "geomean_slowdown", "×")
-        return self._write(f"summary--{slug(machine['machine_key'])}", spec, title)
+        spec = summary_bars(machine, rows, self.colours)
+        return self._write(f"summary--{slug(machine['machine_key'])}", spec, summary_title(machine))
+
+
+def summary_title(machine: dict) -> str:
+    return (f"Framework summary on {machine['name']} ({machine['machine_key']}): geometric-mean slowdown "
+            "per stack (lower is better)")
+
+
+def summary_bars(machine: dict, rows: list[dict], colours: Colours) -> dict | None:
+    """The framework summary of one machine (the rows of sql/report/framework_summary.sql), for the
+    report and the site: the geometric-mean slowdown per stack over the models common to the
+    machine's stacks where there are some (as the table's first column), else over its own."""
+    key = "geomean_slowdown_common" if rows and rows[0].get("geomean_slowdown_common") is not None \
+        else "geomean_slowdown"
+    return bars("slowdown", [dict(item=r["stack"], framework=r["framework"], geomean_slowdown=r[key])
+                             for r in rows], summary_title(machine), colours, "geomean_slowdown", "×")

@@ -326,13 +326,7 @@ def _index(con, f: Filters, nav, colours, machines, model_rows, data_files) -> P
         else:
             page.add('<p class="note">No model was measured by every stack: compare the own-model geomeans '
                      "with care.</p>")
-        title = (f"Framework summary on {m['name']} ({m['machine_key']}): geometric-mean slowdown per stack "
-                 "over the common models (lower is better)")
-        page.chart(charts.bars("slowdown", [dict(item=r["stack"], framework=r["framework"],
-                                                 geomean_slowdown=r["geomean_slowdown_common"])
-                                            for r in rows if r["geomean_slowdown_common"] is not None],
-                               title, colours, "geomean_slowdown", "×"),
-                   "")
+        page.chart(charts.summary_bars(m, rows, colours), "")
         columns = ["stack", "framework", "models", "wins", "geomean slowdown, common models",
                    "geomean slowdown, own models", "mean memory ratio"]
         page.add(table(columns,
@@ -521,7 +515,7 @@ def _library_page(con, nav, colours) -> Page:
     page.add('<p class="lead">The same framework, version and precision with two sets of libraries on the same '
              "machine and model: speedup = the total time with the other libraries / with these (above 1: "
              "these are faster). Versions written “unknown” are left out.</p>")
-    rows = _rows(con, "library_effect")
+    rows = query(con, "report", "library_effect")
     if not rows:
         page.add("<p>No framework version was measured with more than one set of libraries.</p>")
         return page
@@ -551,7 +545,7 @@ def _precision_page(con, nav, colours) -> Page:
     page.add('<p class="lead">A stack’s fp16 run against its fp32 run on the same machine and model: speedup = '
              "the fp32 total time / the fp16 total time (above 1: fp16 is faster). A run that gives no "
              "precision counts as fp32.</p>")
-    rows = _rows(con, "precision_effect")
+    rows = query(con, "report", "precision_effect")
     if not rows:
         page.add("<p>No stack was measured in both fp16 and fp32.</p>")
         return page
