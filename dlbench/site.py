@@ -212,7 +212,7 @@ def _write(con, db: str, out: Path, f: Filters) -> SiteSummary:
     (out / MARKER).write_text("written by dlbench site; the next `dlbench site` here replaces this folder\n")
     _assets(out)
     colours = charts.Colours(r["name"] for r in _rows(con, "frameworks"))
-    machines = _rows(con, "machines")
+    machines = query(con, "report", "machines")
     model_rows = _rows(con, "models")
     nav = list(NAV)  # every warehouse has the view comparisons (sql/views), so its page is always there
     summary = SiteSummary(str(out), comparisons=True)
@@ -509,76 +509,72 @@ def _machine_sections(page: Page, rows: list[dict], what: str, data_hint: str):
                      f"them are in {data_hint}.</p>")
 
 
-def _library_page(con, nav, colours) -> Page:
-    page = Page("library.html", "Library effect", nav)
-    page.add("<h1>Library effect</h1>")
-    page.add('<p class="lead">The same framework, version and precision with two sets of libraries on the same '
-             "machine and model: speedup = the total time with the other libraries / with these (above 1: "
-             "these are faster). Versions written “unknown” are left out.</p>")
-    rows = query(con, "report", "library_effect")
+def _sectioned(nav, name: str, title: str, lead: str, rows: list[dict], empty: str, what: str, relation: str,
+               section) -> Page:
+    """A summary page: its lead, then per machine a heading and what `section(page, machine_key,
+    rows, shown_rows)` adds (a chart and a table); `empty` when there are no rows."""
+    page = Page(name, title, nav)
+    page.add(f"<h1>{esc(title)}</h1>")
+    page.add(f'<p class="lead">{lead}</p>')
     if not rows:
-        page.add("<p>No framework version was measured with more than one set of libraries.</p>")
+        page.add(f"<p>{empty}</p>")
         return page
-    sections = _machine_sections(page, rows, "pairs", "data/parquet/library_effect.parquet")
-    for machine_key, group, shown in sections:
+    for machine_key, group, shown in _machine_sections(page, rows, what, f"data/parquet/{relation}.parquet"):
         page.add(f"<h2>{esc(machine_key)}</h2>")
+        section(page, machine_key, group, shown)
+    return page
+
+
+SPEEDUPS = ["forward speedup", "backward speedup", "total speedup", "geomean total speedup", "models"]
+
+
+def _library_page(con, nav, colours) -> Page:
+    def section(page: Page, machine_key: str, group: list[dict], shown: list[dict]) -> None:
         items = [dict(item=f"{r['model']} · {r['framework']} {r['framework_version']}: "
                            f"{r['libraries'] or 'none listed'} vs {r['other_libraries'] or 'none listed'}",
                       framework=r["framework"], speedup=r["total_speedup"]) for r in group]
         title = f"Library effect on {machine_key}: total-time speedup"
         page.chart(charts.bars("speedup", items, title, colours, "speedup", "×"), "")
-        page.add(table(["model", "framework", "libraries", "vs libraries", "total ms", "other total ms",
-                        "forward speedup", "backward speedup", "total speedup", "geomean total speedup", "models"],
+        columns = ["model", "framework", "libraries", "vs libraries", "total ms", "other total ms"] + SPEEDUPS
+        page.add(table(columns,
                        [[r["model"], f"{r['framework']} {r['framework_version']}"
                          + (f" ({r['precision']})" if r["precision"] else ""), r["libraries"], r["other_libraries"],
                          exact(r["total_ms"]), exact(r["other_total_ms"]), ratio3(r["forward_speedup"]),
                          ratio3(r["backward_speedup"]), ratio3(r["total_speedup"]), ratio3(r["geomean_total_speedup"]),
-                         r["models_compared"]] for r in shown],
-                       numeric={"total ms", "other total ms", "forward speedup", "backward speedup",
-                                "total speedup", "geomean total speedup", "models"}))
-    return page
+                         r["models_compared"]] for r in shown], numeric=set(columns[4:])))
+
+    return _sectioned(nav, "library.html", "Library effect",
+                      "The same framework, version and precision with two sets of libraries on the same machine "
+                      "and model: speedup = the total time with the other libraries / with these (above 1: "
+                      "these are faster). Versions written “unknown” are left out.",
+                      query(con, "report", "library_effect"),
+                      "No framework version was measured with more than one set of libraries.",
+                      "pairs", "library_effect", section)
 
 
 def _precision_page(con, nav, colours) -> Page:
-    page = Page("precision.html", "Precision effect", nav)
-    page.add("<h1>Precision effect</h1>")
-    page.add('<p class="lead">A stack’s fp16 run against its fp32 run on the same machine and model: speedup = '
-             "the fp32 total time / the fp16 total time (above 1: fp16 is faster). A run that gives no "
-             "precision counts as fp32.</p>")
-    rows = query(con, "report", "precision_effect")
-    if not rows:
-        page.add("<p>No stack was measured in both fp16 and fp32.</p>")
-        return page
-    sections = _machine_sections(page, rows, "pairs", "data/parquet/precision_effect.parquet")
-    for machine_key, group, shown in sections:
-        page.add(f"<h2>{esc(machine_key)}</h2>")
+    def section(page: Page, machine_key: str, group: list[dict], shown: list[dict]) -> None:
         items = [dict(item=f"{r['model']} · {r['stack']}", framework=r["framework"], speedup=r["total_speedup"])
                  for r in group]
         title = f"fp16 against fp32 on {machine_key}: total-time speedup"
         page.chart(charts.bars("speedup", items, title, colours, "speedup", "×"), "")
-        page.add(table(["model", "stack", "fp32 total ms", "fp16 total ms", "forward speedup", "backward speedup",
-                        "total speedup", "geomean total speedup", "models"],
+        columns = ["model", "stack", "fp32 total ms", "fp16 total ms"] + SPEEDUPS
+        page.add(table(columns,
                        [[r["model"], r["stack"], exact(r["fp32_total_ms"]), exact(r["fp16_total_ms"]),
                          ratio3(r["forward_speedup"]), ratio3(r["backward_speedup"]), ratio3(r["total_speedup"]),
                          ratio3(r["geomean_total_speedup"]), r["models_compared"]] for r in shown],
-                       numeric={"fp32 total ms", "fp16 total ms", "forward speedup", "backward speedup",
-                                "total speedup", "geomean total speedup", "models"}))
-    return page
+                       numeric=set(columns[2:])))
+
+    return _sectioned(nav, "precision.html", "Precision effect",
+                      "A stack’s fp16 run against its fp32 run on the same machine and model: speedup = the fp32 "
+                      "total time / the fp16 total time (above 1: fp16 is faster). A run that gives no precision "
+                      "counts as fp32.",
+                      query(con, "report", "precision_effect"), "No stack was measured in both fp16 and fp32.",
+                      "pairs", "precision_effect", section)
 
 
 def _versions_page(con, nav, colours) -> Page:
-    page = Page("versions.html", "Version progress", nav)
-    page.add("<h1>Version progress</h1>")
-    page.add('<p class="lead">A framework’s versions on the same machine and model, oldest first; each '
-             "version’s fastest run stands for it. Speedup = the previous version’s total time / this one’s "
-             "(above 1: this version is faster).</p>")
-    rows = _rows(con, "version_progress")
-    if not rows:
-        page.add("<p>No framework was measured in two orderable versions on one model.</p>")
-        return page
-    sections = _machine_sections(page, rows, "versions", "data/parquet/version_progress.parquet")
-    for machine_key, group, shown in sections:
-        page.add(f"<h2>{esc(machine_key)}</h2>")
+    def section(page: Page, machine_key: str, group: list[dict], shown: list[dict]) -> None:
         items = [dict(item=f"{r['model']} · {r['framework']} {r['framework_version']}", framework=r["framework"],
                       total_ms=r["total_ms"]) for r in group]
         title = f"Versions on {machine_key}: total time per minibatch, oldest version first"
@@ -589,7 +585,14 @@ def _versions_page(con, nav, colours) -> Page:
                          r["previous_version"], exact(r["previous_total_ms"]), ratio3(r["speedup_vs_previous"])]
                         for r in shown],
                        numeric={"total ms", "previous total ms", "speedup vs previous"}))
-    return page
+
+    return _sectioned(nav, "versions.html", "Version progress",
+                      "A framework’s versions on the same machine and model, oldest first; each version’s fastest "
+                      "run stands for it. Speedup = the previous version’s total time / this one’s (above 1: "
+                      "this version is faster).",
+                      _rows(con, "version_progress"),
+                      "No framework was measured in two orderable versions on one model.",
+                      "versions", "version_progress", section)
 
 
 def _quality_page(con, nav, checks: Checks) -> Page:
