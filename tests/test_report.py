@@ -527,3 +527,25 @@ def test_one_baseline_run_for_the_ranking_and_the_comparison(project):
     rows = table(report("--machine", "box", "--baseline", "Base"), "A box", "AlexNet")
     assert [(r["stack"], r["speedup vs Base"], r["mark"]) for r in rows] == [
         ("Other 1", "1.33", "~"), ("Base 2", "1.00", ""), ("Base 1 †", "—", "~")]
+
+
+def test_one_scope_for_every_query_on_a_read_only_connection(seed_ro):
+    """dlbench.scope resolves the filters once into the temporary table `scope` and the macro
+    in_scope, which a read-only connection takes; NULL (a row that names no such thing) passes."""
+    from contextlib import closing
+
+    from dlbench.scope import Filters, apply, resolve
+    from dlbench.warehouse import connect
+
+    with closing(connect(str(seed_ro))) as con:
+        f = resolve(con, Filters(models=["ALEXNET"], frameworks=["caffe"]))
+        apply(con, f)
+        assert con.execute("SELECT model_keys, frameworks, baseline_key, include_flagged FROM scope").fetchone() == (
+            ["alexnet"], ["caffe"], None, False)
+        kept = con.execute("SELECT stack FROM results WHERE in_scope(machine_id, model_key, framework_key)").fetchall()
+        assert kept == [("Caffe 1.0.0 + cuDNN 3",)]  # the seed's one Caffe run of Alexnet
+        assert con.execute("SELECT in_scope(NULL, NULL, NULL), in_scope(NULL, 'googlenet', NULL), "
+                           "in_scope(NULL, NULL, 'torch')").fetchone() == (True, False, False)
+        apply(con, resolve(con, Filters()))  # made again: everything
+        assert con.execute("SELECT count(*) FROM results WHERE in_scope(machine_id, model_key, framework_key)"
+                           ).fetchone() == (26,)

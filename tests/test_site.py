@@ -416,3 +416,55 @@ def test_front_page_ranks_stacks_as_the_report_does(built):
     assert "Common models (3): Alexnet, Overfeat, VGG [A]." in index
     chart = next(s for s in specs(site / "index.html") if "i7-5930k-titan-x" in s["title"]["text"])
     assert [r["item"] for r in rows(chart)] == [s for s, c, _ in want if c is not None]
+
+
+FLAGGED = """
+[box]
+name = "A box"
+
+[[box.devices]]
+name = "Some GPU"
+memory = "1GB"
+
+[[box.models]]
+name = "AlexNet"
+
+[[box.models.frameworks]]
+name = "Torch"
+version = "1"
+forward = 10
+backward = 10
+memory = "2GB"
+
+[[box.models.frameworks]]
+name = "Caffe"
+version = "1"
+forward = 15
+backward = 15
+"""
+
+
+def test_flags_and_findings_use_the_seeds_words(tmp_path):
+    """The words of a check are the seed quality_checks' (sql/seeds), the same in the report and on
+    the site: the site wrote "memory above device" where the report wrote "memory above the device's"."""
+    import duckdb
+
+    from dlbench.warehouse import build_warehouse
+
+    (tmp_path / "f.toml").write_text(FLAGGED, encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    build_warehouse([str(tmp_path / "f.toml")], str(db))
+    with duckdb.connect(str(db), read_only=True) as con:
+        words = dict(con.execute('SELECT "check", words FROM quality_checks').fetchall())
+        meanings = [m for (m,) in con.execute("SELECT meaning FROM quality_checks WHERE severity = 'error' "
+                                              "ORDER BY position").fetchall()]
+    assert words["memory_above_device"] == "memory above the device's"
+    build_site(str(db), tmp_path / "site")
+    page = (tmp_path / "site" / model_page_name("alexnet")).read_text(encoding="utf-8")
+    row = next(r for r in page.split("<tr>") if "Torch 1" in r and "2,000" in r)
+    assert "⚠ memory above the device&#x27;s" in row
+    quality = (tmp_path / "site" / "quality.html").read_text(encoding="utf-8")
+    assert f"Errors ({', '.join(meanings)})" in quality.replace("&#x27;", "'")
+    assert "<td>memory above the device&#x27;s</td>" in quality
+    text = cli("report", "--db", str(db), "--no-refresh").stdout
+    assert "† Torch 1: memory above the device's: memory 2,000 MB is above" in text
