@@ -275,7 +275,7 @@ def _data(con, db: str, data: Path) -> list[dict]:
 # -- the front page -------------------------------------------------------------------------------
 def _index(con, f: Filters, nav, colours, machines, model_rows, data_files) -> Page:
     page = Page("index.html", "Deep-learning benchmarks", nav)
-    sources = _rows(con, "sources")
+    sources = query(con, "report", "sources")
     runs = sum(m["runs"] for m in machines)
     page.add("<h1>Deep-learning benchmarks</h1>")
     page.add('<p class="lead">How fast deep-learning frameworks (Torch, Caffe, TensorFlow, neon, …) run the '
