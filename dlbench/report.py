@@ -3,8 +3,9 @@
     from dlbench.report import report
     print(report("warehouse.duckdb", models=["Alexnet"], baseline="Caffe"))
 
-The queries are in sql/report/*.sql; filter values go into them as parameters,
-never into the SQL text. The text has no timestamps, so the same warehouse
+The queries are in sql/report/*.sql (the site renders the same rows as HTML); the filters are
+the connection's scope (dlbench.scope: a temporary table and the macro in_scope), never SQL text.
+The text has no timestamps, so the same warehouse
 gives the same report byte for byte (the golden tests rely on it). Numbers are
 rounded for reading; the footnote says how to get the exact rows.
 """

@@ -13,8 +13,10 @@ findings, the comparisons (pairs of runs with samples), and `data/`:
 
 Nothing is loaded from elsewhere: the charts are Vega-Lite specs (dlbench.charts) drawn by the
 Vega runtime that the site carries in `assets/vega.js`, and every chart has its table under it,
-so the pages read without JavaScript. The rows come from the views through sql/site/*.sql,
-filter values as parameters. The folder is written beside DIR and renamed into place, so a
+so the pages read without JavaScript. The rows come from the views through the report's queries
+(sql/report/*.sql: the same rows as the report, rendered as HTML) and, for what the report has no
+table for, sql/site/*.sql; the filters are the connection's scope (dlbench.scope).
+The folder is written beside DIR and renamed into place, so a
 failed build leaves the previous site whole; an existing DIR that is not a dlbench site is
 never replaced.
 """
