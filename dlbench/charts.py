@@ -239,6 +239,18 @@ def bounded(rows: list, limit: int = MAX_BARS) -> tuple[list, str | None]:
     return rows[:limit], f"the first {limit} of {len(rows):,}; the table has them all"
 
 
+def distinct(rows: list[dict], key: str) -> list[dict]:
+    """The rows with `key` made distinct: Vega-Lite draws rows with the same name as one bar, and two
+    stacks can read alike ("Torch" version "1 2" and "Torch 1" version "2"); the second of a name
+    is shown as "NAME (2)", the third "NAME (3)"."""
+    seen: dict[str, int] = {}
+    for r in rows:
+        n = seen[r[key]] = seen.get(r[key], 0) + 1
+        if n > 1:
+            r[key] = f"{r[key]} ({n})"
+    return rows
+
+
 def stack_times(runs: list[dict], title: str, colours: Colours) -> dict | None:
     """Forward and backward time of each stack, stacked, the total labelled, fastest first.
 
@@ -260,7 +272,7 @@ def stack_times(runs: list[dict], title: str, colours: Colours) -> dict | None:
         })
     if not rows:
         return None
-    rows, note = bounded(rows)
+    rows, note = bounded(distinct(rows, "stack"))
     return _fill("stack_times", [title] + ([note] if note else []), rows, colours, len(rows))
 
 
@@ -272,7 +284,7 @@ def bars(kind: str, items: list[dict], title: str, colours: Colours, field: str,
             for r in items if r[field] is not None]
     if not rows:
         return None
-    rows, note = bounded(rows)
+    rows, note = bounded(distinct(rows, "item"))
     return _fill(kind, [title] + ([note] if note else []), rows, colours, len(rows))
 
 
@@ -282,7 +294,7 @@ def intervals(items: list[dict], title: str, colours: Colours) -> dict | None:
              "high": r["high"]} for r in items if r["ratio"] is not None]
     if not rows:
         return None
-    rows, note = bounded(rows)
+    rows, note = bounded(distinct(rows, "item"))
     return _fill("interval", [title] + ([note] if note else []), rows, colours, len(rows))
 
 

@@ -104,6 +104,18 @@ def test_bounded_chart_for_many_stacks():
     assert spec["title"]["subtitle"] == [f"the first {charts.MAX_BARS} of 60; the table has them all"]
 
 
+def test_two_stacks_that_read_alike_are_two_bars():
+    # "Torch" version "1 2" and "Torch 1" version "2" both show as "Torch 1 2": one bar before
+    same = [dict(stack="Torch 1 2", framework="Torch", forward_ms=f, backward_ms=f, total_ms=2 * f, flag="")
+            for f in (10, 20)]
+    spec = charts.stack_times(same, "Alike", charts.Colours(["Torch"]))
+    assert [r["stack"] for r in rows(spec)] == ["Torch 1 2", "Torch 1 2 (2)"]
+    assert charts.marks(spec) == 4  # forward and backward of each
+    spec = charts.bars("speedup", [dict(item="A", framework="Torch", speedup=v) for v in (1.5, 2.5)], "Alike",
+                       charts.Colours(["Torch"]), "speedup", "×")
+    assert [r["item"] for r in rows(spec)] == ["A", "A (2)"]
+
+
 def test_templates_are_valid_vega_lite():
     alt = charts.altair()
     colours = charts.Colours(["A"])
@@ -468,3 +480,41 @@ def test_flags_and_findings_use_the_seeds_words(tmp_path):
     assert "<td>memory above the device&#x27;s</td>" in quality
     text = cli("report", "--db", str(db), "--no-refresh").stdout
     assert "† Torch 1: memory above the device's: memory 2,000 MB is above" in text
+
+
+ALIKE = """
+[box]
+name = "A box"
+
+[[box.models]]
+name = "AlexNet"
+
+[[box.models.frameworks]]
+name = "Torch"
+version = "1 2"
+forward = 10
+backward = 10
+forward_samples = [9.9, 10.0, 10.1]
+backward_samples = [9.9, 10.0, 10.1]
+
+[[box.models.frameworks]]
+name = "Torch 1"
+version = "2"
+forward = 20
+backward = 20
+forward_samples = [19.9, 20.0, 20.1]
+backward_samples = [19.9, 20.0, 20.1]
+"""
+
+
+def test_stacks_that_read_alike_are_compared_on_the_site(tmp_path):
+    """Two stacks whose display string is the same ("Torch 1 2") are two runs: the comparisons page
+    keeps their pair (it kept a pair only when one name sorted before the other)."""
+    from dlbench.warehouse import build_warehouse
+
+    (tmp_path / "a.toml").write_text(ALIKE, encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    build_warehouse([str(tmp_path / "a.toml")], str(db))
+    build_site(str(db), tmp_path / "site")
+    text = (tmp_path / "site" / "comparisons.html").read_text(encoding="utf-8")
+    assert text.count("<td>Torch 1 2</td><td>Torch 1 2</td>") == 1
