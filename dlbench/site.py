@@ -362,7 +362,7 @@ def _swatch(colours, framework) -> str:
 # -- model pages ------------------------------------------------------------------------------------
 def _model_pages(con, f: Filters, nav, colours, machines, model_rows, checks: Checks) -> list[Page]:
     runs: dict[str, dict[int, list[dict]]] = {}
-    for r in _rows(con, "runs"):
+    for r in query(con, "report", "rankings"):
         runs.setdefault(r["model_key"], {}).setdefault(r["machine_id"], []).append(r)
     across: dict[str, list[dict]] = {}
     if len(machines) > 1 or f.machine_ids is not None:
