@@ -5,9 +5,8 @@
 
 The queries are in sql/report/*.sql (the site renders the same rows as HTML); the filters are
 the connection's scope (dlbench.scope: a temporary table and the macro in_scope), never SQL text.
-The text has no timestamps, so the same warehouse
-gives the same report byte for byte (the golden tests rely on it). Numbers are
-rounded for reading; the footnote says how to get the exact rows.
+The text has no timestamps, so the same warehouse gives the same report byte for byte (the golden
+tests rely on it). Numbers are rounded for reading; the footnote says how to get the exact rows.
 """
 from __future__ import annotations
 
