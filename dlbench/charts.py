@@ -23,6 +23,7 @@ import copy
 import functools
 
 from .errors import DlbenchError
+from .fmt import label, slug
 
 MAX_BARS = 25  # bars in one chart; more become a wall. The table under the chart has them all.
 BAR_STEP_PX = 22  # height of one bar's band
@@ -238,12 +239,16 @@ def bounded(rows: list, limit: int = MAX_BARS) -> tuple[list, str | None]:
     return rows[:limit], f"the first {limit} of {len(rows):,}; the table has them all"
 
 
-def fmt_number(v) -> str:
-    """A number for a label: no decimals when whole or from 100 up, else one (or two below 10)."""
-    v = float(v)
-    if v == round(v) or abs(v) >= 100:
-        return f"{v:,.0f}"
-    return f"{v:,.1f}" if abs(v) >= 10 else f"{v:,.2f}"
+def distinct(rows: list[dict], key: str) -> list[dict]:
+    """The rows with `key` made distinct: Vega-Lite draws rows with the same name as one bar, and two
+    stacks can read alike ("Torch" version "1 2" and "Torch 1" version "2"); the second of a name
+    is shown as "NAME (2)", the third "NAME (3)"."""
+    seen: dict[str, int] = {}
+    for r in rows:
+        n = seen[r[key]] = seen.get(r[key], 0) + 1
+        if n > 1:
+            r[key] = f"{r[key]} ({n})"
+    return rows
 
 
 def stack_times(runs: list[dict], title: str, colours: Colours) -> dict | None:
@@ -263,11 +268,11 @@ def stack_times(runs: list[dict], title: str, colours: Colours) -> dict | None:
             "backward": r["backward_ms"] if split else None,
             "total, not split": None if split else r["total_ms"],
             "total_ms": r["total_ms"],
-            "label": f"{fmt_number(r['total_ms'])} ms" + (f"  ⚠ {r['flag']}" if r.get("flag") else ""),
+            "label": f"{label(r['total_ms'])} ms" + (f"  ⚠ {r['flag']}" if r.get("flag") else ""),
         })
     if not rows:
         return None
-    rows, note = bounded(rows)
+    rows, note = bounded(distinct(rows, "stack"))
     return _fill("stack_times", [title] + ([note] if note else []), rows, colours, len(rows))
 
 
@@ -275,11 +280,11 @@ def bars(kind: str, items: list[dict], title: str, colours: Colours, field: str,
     """One bar per item (rows with item, framework and `field`), in the order given, labelled
     with the value; kinds: memory, images_per_s, slowdown, ratio, speedup, total."""
     rows = [{"item": r["item"], "framework": r["framework"], field: r[field],
-             "label": fmt_number(r[field]) + unit + (f"  ⚠ {r['flag']}" if r.get("flag") else "")}
+             "label": label(r[field]) + unit + (f"  ⚠ {r['flag']}" if r.get("flag") else "")}
             for r in items if r[field] is not None]
     if not rows:
         return None
-    rows, note = bounded(rows)
+    rows, note = bounded(distinct(rows, "item"))
     return _fill(kind, [title] + ([note] if note else []), rows, colours, len(rows))
 
 
@@ -289,7 +294,7 @@ def intervals(items: list[dict], title: str, colours: Colours) -> dict | None:
              "high": r["high"]} for r in items if r["ratio"] is not None]
     if not rows:
         return None
-    rows, note = bounded(rows)
+    rows, note = bounded(distinct(rows, "item"))
     return _fill("interval", [title] + ([note] if note else []), rows, colours, len(rows))
 
 
@@ -302,12 +307,6 @@ def marks(spec: dict) -> int:
 
 
 # -- the report's charts (`report --charts DIR`) ---------------------------------------------------
-def file_slug(text: str) -> str:
-    import re
-
-    return re.sub(r"[^0-9a-z]+", "-", text.lower()).strip("-") or "x"
-
-
 class ReportCharts:
     """Writes the report's charts into `directory` as SVG files and gives the markdown that
     links them (`link`/FILE; link defaults to the directory as given)."""
@@ -344,16 +343,24 @@ class ReportCharts:
         """The stacks' forward and backward times of one machine and model (report rows)."""
         title = f"{model['name']} on {machine['name']} ({machine['machine_key']}): time per minibatch, fastest first"
         spec = stack_times([dict(r, flag="") for r in rows], title, self.colours)
-        return self._write(f"{file_slug(machine['machine_key'])}--{file_slug(model['model_key'])}", spec, title)
+        return self._write(f"{slug(machine['machine_key'])}--{slug(model['model_key'])}", spec, title)
 
     def summary(self, machine: dict, rows: list[dict]) -> list[str]:
         """The framework summary of one machine: geometric-mean slowdown per stack."""
-        title = (f"Framework summary on {machine['name']} ({machine['machine_key']}): geometric-mean slowdown "
-                 "per stack (lower is better)")
-        # over the models common to the machine's stacks where there are some (as the table's first column)
-        key = "geomean_slowdown_common" if rows and rows[0].get("geomean_slowdown_common") is not None \
-            else "geomean_slowdown"
-        spec = bars("slowdown", [dict(item=r["stack"], framework=r["framework"],
-                                      geomean_slowdown=r[key]) for r in rows],
-                    title, self.colours, "geomean_slowdown", "×")
-        return self._write(f"summary--{file_slug(machine['machine_key'])}", spec, title)
+        spec = summary_bars(machine, rows, self.colours)
+        return self._write(f"summary--{slug(machine['machine_key'])}", spec, summary_title(machine))
+
+
+def summary_title(machine: dict) -> str:
+    return (f"Framework summary on {machine['name']} ({machine['machine_key']}): geometric-mean slowdown "
+            "per stack (lower is better)")
+
+
+def summary_bars(machine: dict, rows: list[dict], colours: Colours) -> dict | None:
+    """The framework summary of one machine (the rows of sql/report/framework_summary.sql), for the
+    report and the site: the geometric-mean slowdown per stack over the models common to the
+    machine's stacks where there are some (as the table's first column), else over its own."""
+    key = "geomean_slowdown_common" if rows and rows[0].get("geomean_slowdown_common") is not None \
+        else "geomean_slowdown"
+    return bars("slowdown", [dict(item=r["stack"], framework=r["framework"], geomean_slowdown=r[key])
+                             for r in rows], summary_title(machine), colours, "geomean_slowdown", "×")

@@ -3,89 +3,52 @@
     from dlbench.report import report
     print(report("warehouse.duckdb", models=["Alexnet"], baseline="Caffe"))
 
-The queries are in sql/report/*.sql; filter values go into them as parameters,
-never into the SQL text. The text has no timestamps, so the same warehouse
-gives the same report byte for byte (the golden tests rely on it). Numbers are
-rounded for reading; the footnote says how to get the exact rows.
+The queries are in sql/report/*.sql (the site renders the same rows as HTML); the filters are
+the connection's scope (dlbench.scope: a temporary table and the macro in_scope), never SQL text.
+The text has no timestamps, so the same warehouse gives the same report byte for byte (the golden
+tests rely on it). Numbers are rounded for reading; the footnote says how to get the exact rows.
 """
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .errors import UsageError
+from .fmt import MISSING, fmt_count, fmt_ms, fmt_rate, fmt_ratio, sha_prefix
 from .output import markdown
+from .scope import Filters, NoMatch, apply, resolve
 from .sqlfiles import query
 
-MISSING = "—"  # a value that was not measured (never shown as 0)
+if TYPE_CHECKING:
+    from .warehouse import Warehouse
+
+__all__ = ["Filters", "NoMatch", "build", "fmt_ms", "report", "report_on", "resolve"]
+
 NOT_RUN = "n/a"  # the baseline framework did not run this model
 TIE = "tie"  # two totals closer than the numbers' resolution: a speedup would mean nothing
 FLAG = "†"  # a run (or a stack with a run) that has an error-level data-quality finding
-# what an error-level check says of a run, for the footnotes (data_quality.sql defines the checks)
-FLAG_WORDS = {
-    "repeated_timings": "repeated timings",
-    "memory_above_device": "memory above the device's",
-}
-SHA_DIGITS = 12
 CROSS_MACHINE_ROWS = 40  # the most comparisons listed across machines; the summary covers them all
-
-
-class NoMatch(UsageError):
-    "A --machine, --model, --framework or --baseline value names nothing in the warehouse"
-
-
-@dataclass
-class Filters:
-    """What the user asked for, as given, and what it resolved to (None: everything)."""
-
-    machines: list[str] = field(default_factory=list)
-    models: list[str] = field(default_factory=list)
-    frameworks: list[str] = field(default_factory=list)
-    baseline: str | None = None
-    machine_ids: list[int] | None = None
-    model_keys: list[str] | None = None
-    framework_keys: list[str] | None = None
-    baseline_name: str | None = None
-    include_flagged: bool = False  # rank and average runs with an error-level finding too
-
-    @property
-    def any(self) -> bool:
-        return bool(self.machines or self.models or self.frameworks)
-
-    @property
-    def params(self) -> dict:
-        """The named parameters of the report's and the site's queries ($machine_ids, ...)."""
-        return {"machine_ids": self.machine_ids, "model_keys": self.model_keys, "frameworks": self.framework_keys,
-                "baseline": self.baseline_name, "include_flagged": self.include_flagged}
 
 
 def _rows(con, name: str, params: dict | None = None) -> list[dict]:
     return query(con, "report", name, params)
 
 
-# -- numbers for reading ---------------------------------------------------------
-def fmt_ms(v) -> str:
-    """Milliseconds (and megabytes): no decimals when whole, else one."""
-    if v is None:
-        return MISSING
-    v = float(v)
-    return f"{v:,.0f}" if v == round(v) else f"{v:,.1f}"
+class Checks:
+    """The data-quality checks as the seed quality_checks holds them (sql/seeds): the one set of
+    words for their codes, which the report and the site both use."""
 
+    def __init__(self, con):
+        self.rows = _rows(con, "quality_checks")
+        self._words = {r["check"]: r["words"] for r in self.rows}
 
-def fmt_ratio(v, missing: str = MISSING) -> str:
-    return missing if v is None else f"{float(v):.2f}"
+    def words(self, flags: str | None) -> str:
+        """A run's flags ("repeated_timings, ...", as run_flags joins them) in words."""
+        return ", ".join(self._words.get(c.strip(), c.strip()) for c in (flags or "").split(",") if c.strip())
 
+    def codes(self, severity: str) -> str:
+        return ", ".join(r["check"] for r in self.rows if r["severity"] == severity)
 
-def fmt_rate(v) -> str:
-    """Images per second: whole numbers from 100 up, else one decimal."""
-    if v is None:
-        return MISSING
-    v = float(v)
-    return f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
-
-
-def fmt_count(v) -> str:
-    return MISSING if v is None else str(v)
+    def meanings(self, severity: str) -> str:
+        return ", ".join(r["meaning"] for r in self.rows if r["severity"] == severity)
 
 
 def _text(v) -> str:
@@ -103,51 +66,8 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-# -- filters -------------------------------------------------------------------------
-def resolve(con, filters: Filters) -> Filters:
-    """Fill in what each filter value names; raise NoMatch listing the known names when
-    a value names nothing."""
-    wanted_frameworks = list(filters.frameworks) + ([filters.baseline] if filters.baseline else [])
-    found: dict[tuple[str, str], list[str]] = {}
-    for row in _rows(con, "filters", {"machines": list(filters.machines), "models": list(filters.models),
-                                       "frameworks": wanted_frameworks}):
-        matched = found.setdefault((row["kind"], row["value"]), [])
-        if row["key"] is not None:
-            matched.append(row["key"])
-    missing = [(kind, value) for (kind, value), matched in found.items() if not matched]
-    if missing:
-        known: dict[str, list[str]] = {}
-        for row in _rows(con, "known_names"):
-            known.setdefault(row["kind"], []).append(row["name"])
-        lines = []
-        for kind in ("machine", "model", "framework"):
-            values = [v for k, v in missing if k == kind]
-            if values:
-                shown = ", ".join(repr(v) for v in sorted(set(values)))
-                lines.append(f"no {kind} named {shown} in the warehouse; known {kind}s: "
-                             f"{', '.join(known.get(kind, [])) or 'none'}")
-        raise NoMatch("\n".join(lines))
-
-    def keys(kind: str, values: list[str]) -> list[str] | None:
-        if not values:
-            return None
-        return sorted({k for v in values for k in found[(kind, v)]})
-
-    ids = keys("machine", filters.machines)
-    filters.machine_ids = [int(i) for i in ids] if ids is not None else None
-    filters.model_keys = keys("model", filters.models)
-    filters.framework_keys = keys("framework", filters.frameworks)
-    if filters.baseline:
-        filters.baseline_name = filters.baseline
-        for row in _rows(con, "known_names"):
-            if row["kind"] == "framework" and row["name"].lower() == filters.baseline.lower():
-                filters.baseline_name = row["name"]
-                break
-    return filters
-
-
 # -- the document --------------------------------------------------------------------
-def report(db: str, machines=(), models=(), frameworks=(), baseline: str | None = None,
+def report(db: str | Warehouse, machines=(), models=(), frameworks=(), baseline: str | None = None,
            include_flagged: bool = False, charts_dir: str | None = None, charts_link: str | None = None) -> str:
     """The markdown report of the warehouse `db`, narrowed by the filters (each a list of
     names; empty: everything). Runs with an error-level data-quality finding are marked and
@@ -156,17 +76,19 @@ def report(db: str, machines=(), models=(), frameworks=(), baseline: str | None 
 
     With `charts_dir`, the charts of the ranking and summary tables are written there as SVG
     (dlbench.charts) and linked under each table as `charts_link`/FILE (default: charts_dir)."""
-    from .warehouse import connect
+    from .warehouse import Warehouse
 
-    with contextlib.closing(connect(db)) as con:
+    with (db if isinstance(db, Warehouse) else Warehouse(db, refresh=False)).reading() as con:
         return report_on(con, machines, models, frameworks, baseline, include_flagged, charts_dir, charts_link)
 
 
 def report_on(con, machines=(), models=(), frameworks=(), baseline: str | None = None,
               include_flagged: bool = False, charts_dir: str | None = None, charts_link: str | None = None) -> str:
-    """`report` on an open connection to a warehouse (the CLI's, which checked it is up to date)."""
+    """`report` on an open connection to a warehouse (the CLI's, which checked it is up to date);
+    the connection's scope (dlbench.scope.apply) is the filters'."""
     filters = resolve(con, Filters(list(machines), list(models), list(frameworks), baseline,
                                    include_flagged=include_flagged))
+    apply(con, filters)
     chart_files = None
     if charts_dir is not None:
         from .charts import ReportCharts
@@ -177,25 +99,24 @@ def report_on(con, machines=(), models=(), frameworks=(), baseline: str | None =
 
 
 def build(con, filters: Filters, chart_files=None) -> str:
-    """The report's text; `chart_files` (a dlbench.charts.ReportCharts) adds a chart under the
-    ranking and summary tables."""
+    """The report's text on a connection whose scope is `filters` (dlbench.scope.apply);
+    `chart_files` (a dlbench.charts.ReportCharts) adds a chart under the ranking and summary tables."""
     f = filters
     out: list[str] = []
     sources = _rows(con, "sources")
-    machine_rows = _rows(con, "machines", f.params)
-    model_rows = _rows(con, "models", f.params)
-    runs = _rows(con, "rankings", f.params)
-    findings = _rows(con, "data_quality", f.params)
-    if f.baseline_name:
-        _against_baseline(con, f, runs)
+    machine_rows = _rows(con, "machines")
+    model_rows = _rows(con, "models")
+    runs = _rows(con, "rankings")
+    findings = _rows(con, "data_quality")
+    checks = Checks(con)
 
-    listed = ", ".join(f"{s['path']} (sha256 {s['sha256'][:SHA_DIGITS]})" for s in sources)
+    listed = ", ".join(f"{s['path']} (sha256 {sha_prefix(s['sha256'])})" for s in sources)
     out.append("# Deep-learning benchmark report\n")
     out.append(f"What this is: every benchmark run in the warehouse, ranked by total time on each machine and "
                f"model, from {listed}; generated by `python cli.py report` with no timestamps, so the same "
                f"sources give the same text.\n")
     out.extend(_preamble(f, runs))
-    if any(r.get("tested") for r in runs):
+    if any(r["tested"] for r in runs):
         out.append(SAMPLES_NOTE)
 
     by_model: dict[tuple, list[dict]] = {}
@@ -219,7 +140,7 @@ def build(con, filters: Filters, chart_files=None) -> str:
         for mo in models_here:
             example_model = example_model or mo["name"]
             out.append(_model_heading(mo))
-            out.append(_ranking_table(by_model[(m["machine_id"], mo["model_key"])], f, findings))
+            out.append(_ranking_table(by_model[(m["machine_id"], mo["model_key"])], f, findings, checks))
             if chart_files is not None:
                 out.extend(chart_files.ranking(m, mo, by_model[(m["machine_id"], mo["model_key"])]))
     if not shown_machines:
@@ -230,24 +151,9 @@ def build(con, filters: Filters, chart_files=None) -> str:
     out.extend(_precision_effect(con, f))
     if len(shown_machines) > 1:
         out.extend(_cross_machine(con, f))
-    out.extend(_data_quality(findings))
+    out.extend(_data_quality(findings, checks))
     out.extend(_footnote(example_model))
     return "\n".join(out)
-
-
-def _against_baseline(con, f: Filters, runs: list[dict]) -> None:
-    """Where a run and the baseline's best run both have samples, its speedup and mark from the
-    view `comparisons`, the machinery of `dlbench compare` (1 / the ratio of the medians of their
-    total-time samples; `+`, `-`, `~`), so that the report and `compare` never disagree; other
-    runs keep the speedup of their published totals (rankings.sql)."""
-    found = {r["run_id"]: r for r in _rows(con, "baseline_comparisons", f.params)}
-    for r in runs:
-        c = found.get(r["run_id"])
-        r["tested"] = c is not None and c["status"] in ("tested", "too few samples")  # a row is never empty
-        if c is not None and r["tested"] and r["rank"] is not None:
-            r["speedup"] = 1 / c["ratio"] if c["ratio"] else None
-            r["tie"] = False
-        r["baseline_mark"] = c["mark"].strip() if c and (r["tested"] or c["status"] == "baseline") else None
 
 
 SAMPLES_NOTE = ("Where both runs have samples, the speedup is of the medians of their total-time samples, and the "
@@ -305,10 +211,6 @@ def _model_heading(mo: dict) -> str:
     return f"### {mo['name']}" + (f" ({', '.join(facts)})" if facts else "") + "\n"
 
 
-def _flag_words(flags: str | None) -> str:
-    return ", ".join(FLAG_WORDS.get(c.strip(), c.strip()) for c in (flags or "").split(",") if c.strip())
-
-
 def _version_cell(r: dict) -> str:
     """The version column of a table where some version is not published or a date is given."""
     shown = "" if r["version_known"] else "not published"
@@ -324,11 +226,11 @@ def _resolution(rows: list[dict]) -> str:
     return f"Resolution: {steps[0]:g} ms."
 
 
-def _ranking_table(rows: list[dict], f: Filters, findings: list[dict]) -> str:
+def _ranking_table(rows: list[dict], f: Filters, findings: list[dict], checks: Checks) -> str:
     with_label = any(r["label"] for r in rows)
     with_version = any(not r["version_known"] or r["date"] for r in rows)
     with_rate = any(r["batch_size"] is not None for r in rows)
-    with_mark = any(r.get("tested") for r in rows)  # runs with samples: a tested change
+    with_mark = any(r["tested"] for r in rows)  # runs with samples: a tested change
     speedup = f"speedup vs {f.baseline_name}" if f.baseline_name else "speedup vs fastest"
     columns = ["rank", "stack"] + (["published as"] if with_label else []) + (
         ["version"] if with_version else []) + [
@@ -349,7 +251,7 @@ def _ranking_table(rows: list[dict], f: Filters, findings: list[dict]) -> str:
             fmt_ms(r["forward_ms"]), fmt_ms(r["backward_ms"]), fmt_ms(r["total_ms"]), fmt_ms(r["memory_mb"]),
             cell]
         if with_mark:
-            mark = r.get("baseline_mark")
+            mark = r["baseline_mark"]
             row.append(MISSING if mark is None else mark)
         if with_rate:
             row.append(fmt_rate(r["images_per_s"]))
@@ -358,7 +260,7 @@ def _ranking_table(rows: list[dict], f: Filters, findings: list[dict]) -> str:
             details = [finding_detail(q) for q in findings
                        if q["severity"] == "error" and q["run_id"] == r["run_id"]]
             left_out = "ranked anyway (--include-flagged)" if f.include_flagged else "left out of the ranking"
-            notes.append(f"{FLAG} {r['stack']}: {_flag_words(r['flags'])}: {'; '.join(details)}; {left_out}.")
+            notes.append(f"{FLAG} {r['stack']}: {checks.words(r['flags'])}: {'; '.join(details)}; {left_out}.")
     right = {"rank", "forward ms", "backward ms", "total ms", "memory MB", speedup, "images/s"}
     text = markdown(columns, body, align_right=right)
     resolution = _resolution(rows)
@@ -368,7 +270,7 @@ def _ranking_table(rows: list[dict], f: Filters, findings: list[dict]) -> str:
 
 
 def _framework_summary(con, f: Filters, machines: list[dict], chart_files=None) -> list[str]:
-    rows = _rows(con, "framework_summary", f.params)
+    rows = _rows(con, "framework_summary")
     left_out = "" if f.include_flagged else (
         f" Runs marked {FLAG} are left out (a stack's models then exclude them), and so is memory that is a "
         f"reservation (data quality: memory_reservation).")
@@ -419,7 +321,7 @@ def _libraries_text(v) -> str:
 
 
 def _library_effect(con, f: Filters) -> list[str]:
-    rows = _rows(con, "library_effect", f.params)
+    rows = _rows(con, "library_effect")
     out = ["## Library effect\n",
            "The same framework, version and precision with two sets of libraries on the same machine and "
            "model: the time with the other libraries / the time with these (above 1.00: these are faster); "
@@ -438,7 +340,7 @@ def _library_effect(con, f: Filters) -> list[str]:
 
 
 def _precision_effect(con, f: Filters) -> list[str]:
-    rows = _rows(con, "precision_effect", f.params)
+    rows = _rows(con, "precision_effect")
     out = ["## Precision\n",
            "The same stack in half (fp16) and single precision (fp32) on the same machine and model: fp32 time / "
            "fp16 time (above 1.00: fp16 is faster). \"total speedup\" is on the totals the rankings use (the "
@@ -459,7 +361,7 @@ def _precision_effect(con, f: Filters) -> list[str]:
 
 
 def _cross_machine(con, f: Filters) -> list[str]:
-    rows = _rows(con, "cross_machine", {**f.params, "max_rows": CROSS_MACHINE_ROWS})
+    rows = _rows(con, "cross_machine", {"max_rows": CROSS_MACHINE_ROWS})
     elsewhere = ", including the machines filtered out" if f.machines else ""
     out = ["## Across machines\n",
            "Each run against the fastest run of the same model, framework and precision on any other machine"
@@ -545,14 +447,14 @@ def finding_detail(q: dict) -> str:
     return check
 
 
-def _data_quality(rows: list[dict]) -> list[str]:
+def _data_quality(rows: list[dict], checks: Checks) -> list[str]:
     out = ["## Data quality\n"]
     if not rows:
         return out + ["No findings.\n"]
     out.append(f"Findings of the view `data_quality` (its leading comment explains each check). Errors "
-               f"(repeated_timings, memory_above_device) mean the run's numbers are not a measurement of it: "
+               f"({checks.codes('error')}) mean the run's numbers are not a measurement of it: "
                f"the run is marked {FLAG} and left out of ranks, speedups, wins and geometric means "
-               f"(`--include-flagged` puts it back). Notes (memory_reservation, total_mismatch, missing_memory) "
+               f"(`--include-flagged` puts it back). Notes ({checks.codes('note')}) "
                f"leave the times usable; memory that is a reservation is left out of memory ratios.\n")
     columns = ["severity", "check", "machine", "model", "stack", "detail", "source:line"]
     body = [(r["severity"], r["check"], _text(r["machine_key"]), _text(r["model"]), _text(r["stack"]),

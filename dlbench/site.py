@@ -13,18 +13,18 @@ findings, the comparisons (pairs of runs with samples), and `data/`:
 
 Nothing is loaded from elsewhere: the charts are Vega-Lite specs (dlbench.charts) drawn by the
 Vega runtime that the site carries in `assets/vega.js`, and every chart has its table under it,
-so the pages read without JavaScript. The rows come from the views through sql/site/*.sql,
-filter values as parameters. The folder is written beside DIR and renamed into place, so a
+so the pages read without JavaScript. The rows come from the views through the report's queries
+(sql/report/*.sql: the same rows as the report, rendered as HTML) and, for what the report has no
+table for, sql/site/*.sql; the filters are the connection's scope (dlbench.scope).
+The folder is written beside DIR and renamed into place, so a
 failed build leaves the previous site whole; an existing DIR that is not a dlbench site is
 never replaced.
 """
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Set as AbstractSet
@@ -36,7 +36,10 @@ from typing import TYPE_CHECKING
 
 from . import charts
 from .errors import DlbenchError, UsageError
-from .report import Filters, finding_detail, resolve
+from .fmt import MISSING, exact, ratio3, size, slug
+from .ingest.files import file_sha256
+from .report import Checks, finding_detail
+from .scope import Filters, apply, resolve
 from .sqlfiles import query
 
 if TYPE_CHECKING:
@@ -44,7 +47,6 @@ if TYPE_CHECKING:
 
 MARKER = ".dlbench-site"  # a folder with this file was written by dlbench site and may be replaced
 PAGE_ROWS = 500  # the most table rows of one summary page (or section); the data files have them all
-MISSING = "—"
 NOWRAP = {"stack", "other stack", "machine", "other machine"}  # table columns whose cells do not wrap
 NAV_MACHINES = 12  # more machines than this: the model page's list of them is folded
 NAV = [("index.html", "Overview"), ("library.html", "Library effect"), ("precision.html", "Precision"),
@@ -76,33 +78,6 @@ def _rows(con, name: str, params: dict | None = None) -> list[dict]:
 # -- numbers and text ------------------------------------------------------------------------
 def esc(v) -> str:
     return html.escape(MISSING if v is None else str(v), quote=True)
-
-
-def exact(v) -> str:
-    """A measurement as stored: 82 for 82.0, 80.96 for 80.96; thousands separated."""
-    if v is None:
-        return MISSING
-    v = float(v)
-    if v == round(v):
-        return f"{v:,.0f}"
-    return f"{v:,.6f}".rstrip("0").rstrip(".")
-
-
-def ratio(v) -> str:
-    return MISSING if v is None else f"{float(v):.3f}"
-
-
-def mb(n) -> str:
-    return f"{n / 1e6:,.1f} MB" if n >= 1e5 else f"{n / 1e3:,.1f} KB"
-
-
-def slug(text: str) -> str:
-    s = re.sub(r"[^0-9a-z]+", "-", text.lower()).strip("-")
-    return s or "x"
-
-
-def flag_text(flags: str | None) -> str:
-    return "" if not flags else flags.replace("_", " ")
 
 
 # -- HTML --------------------------------------------------------------------------------------
@@ -192,6 +167,7 @@ def build_site(db: str | Warehouse, directory: str | os.PathLike, machines=(), m
     try:
         with warehouse.reading() as con:
             filters = resolve(con, Filters(list(machines), list(models), list(frameworks)))
+            apply(con, filters)
             summary = _write(con, warehouse.db, tmp, filters)
         summary.directory = str(target)
         _swap(tmp, target)
@@ -242,10 +218,9 @@ def _vega_bundle() -> str:
 def _write(con, db: str, out: Path, f: Filters) -> SiteSummary:
     (out / MARKER).write_text("written by dlbench site; the next `dlbench site` here replaces this folder\n")
     _assets(out)
-    params = f.params
     colours = charts.Colours(r["name"] for r in _rows(con, "frameworks"))
-    machines = _rows(con, "machines", params)
-    model_rows = _rows(con, "models", params)
+    machines = query(con, "report", "machines")
+    model_rows = _rows(con, "models")
     nav = list(NAV)  # every warehouse has the view comparisons (sql/views), so its page is always there
     summary = SiteSummary(str(out), comparisons=True)
     pages: list[Page] = []
@@ -253,11 +228,12 @@ def _write(con, db: str, out: Path, f: Filters) -> SiteSummary:
     data_files = _data(con, db, out / "data")
     summary.data_files = data_files
     pages.append(_index(con, f, nav, colours, machines, model_rows, data_files))
-    pages.extend(_model_pages(con, params, nav, colours, machines, model_rows))
-    pages.append(_library_page(con, params, nav, colours))
-    pages.append(_precision_page(con, params, nav, colours))
-    pages.append(_versions_page(con, params, nav, colours))
-    pages.append(_quality_page(con, params, nav, colours))
+    checks = Checks(con)
+    pages.extend(_model_pages(con, f, nav, colours, machines, model_rows, checks))
+    pages.append(_library_page(con, nav, colours))
+    pages.append(_precision_page(con, nav, colours))
+    pages.append(_versions_page(con, nav, colours))
+    pages.append(_quality_page(con, nav, checks))
     pages.append(_comparisons_page(con, nav, colours))
     for page in pages:
         (out / page.name).write_text(page.html(), encoding="utf-8")
@@ -298,23 +274,15 @@ def _data(con, db: str, data: Path) -> list[dict]:
                 name = p.stem
                 kind = next((r["kind"] for r in manifest["relations"] if r["name"] == name), "relation")
                 what = f"the {kind} `{name}` as Parquet"
-            files.append({"path": f"data/{rel}", "bytes": p.stat().st_size, "sha256": _sha256(p),
+            files.append({"path": f"data/{rel}", "bytes": p.stat().st_size, "sha256": file_sha256(str(p)),
                           "what": what or rel})
     return files
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # -- the front page -------------------------------------------------------------------------------
 def _index(con, f: Filters, nav, colours, machines, model_rows, data_files) -> Page:
     page = Page("index.html", "Deep-learning benchmarks", nav)
-    sources = _rows(con, "sources")
+    sources = query(con, "report", "sources")
     runs = sum(m["runs"] for m in machines)
     page.add("<h1>Deep-learning benchmarks</h1>")
     page.add('<p class="lead">How fast deep-learning frameworks (Torch, Caffe, TensorFlow, neon, …) run the '
@@ -329,7 +297,7 @@ def _index(con, f: Filters, nav, colours, machines, model_rows, data_files) -> P
                  "every run on the same machine and model; the data files hold the whole warehouse.</p>")
     page.add("<h2>Where the data comes from</h2>")
     page.add(table(["file", "sha256", "size", "ingested (UTC)", "machines", "runs"],
-                   [[s["path"], s["sha256"], mb(s["size_bytes"]), str(s["ingested_at"])[:19], s["machines"],
+                   [[s["path"], s["sha256"], size(s["size_bytes"]), str(s["ingested_at"])[:19], s["machines"],
                      s["runs"]] for s in sources], numeric={"size", "machines", "runs"}))
     page.add("<h2>Machines</h2>")
     page.add(table(["machine", "key", "type", "host CPU", "devices", "models", "runs"],
@@ -342,11 +310,13 @@ def _index(con, f: Filters, nav, colours, machines, model_rows, data_files) -> P
                      mo["input_shapes"], mo["machines"], mo["runs"]] for mo in model_rows],
                    numeric={"machines", "runs"}, raw={"model"}))
     page.add("<h2>Framework summary</h2>")
-    page.add('<p class="note">Per machine, each stack over every model it measured: the geometric mean of its '
-             "total time / the fastest total time on the same model (1.00 = always the fastest), models "
-             "measured, wins (rank 1) and the mean of its memory / the least memory on the same model. "
-             "A model a stack did not run counts neither for nor against it.</p>")
-    summary = _rows(con, "framework_summary", f.params)
+    page.add('<p class="note">Per machine, the stacks ranked by the geometric mean of total time / the fastest '
+             "total time (1.00 = always the fastest) over the models that every stack of the machine measured "
+             "(named under each machine), as the report ranks them; the geometric mean over each stack's own "
+             "models is shown for reference (stacks that ran different models are not comparable on it). "
+             "Models measured, wins (rank 1) and the mean of its memory / the least memory on the same "
+             "model. Runs with an error-level data-quality finding are left out.</p>")
+    summary = query(con, "report", "framework_summary")
     by_machine: dict[int, list[dict]] = {}
     for r in summary:
         by_machine.setdefault(r["machine_id"], []).append(r)
@@ -356,16 +326,21 @@ def _index(con, f: Filters, nav, colours, machines, model_rows, data_files) -> P
         if not rows:
             page.add('<p class="note">No runs.</p>')
             continue
-        title = (f"Framework summary on {m['name']} ({m['machine_key']}): geometric-mean slowdown per stack "
-                 "(lower is better)")
-        page.chart(charts.bars("slowdown", [dict(item=r["stack"], framework=r["framework"],
-                                                 geomean_slowdown=r["geomean_slowdown"]) for r in rows],
-                               title, colours, "geomean_slowdown", "×"),
-                   "")
-        page.add(table(["stack", "framework", "models", "wins", "geomean slowdown", "mean memory ratio"],
+        common = rows[0]
+        if common["common_models"]:
+            page.add(f'<p class="note">Common models ({common["common_models"]}): '
+                     f'{esc(common["common_model_names"])}.</p>')
+        else:
+            page.add('<p class="note">No model was measured by every stack: compare the own-model geomeans '
+                     "with care.</p>")
+        page.chart(charts.summary_bars(m, rows, colours), "")
+        columns = ["stack", "framework", "models", "wins", "geomean slowdown, common models",
+                   "geomean slowdown, own models", "mean memory ratio"]
+        page.add(table(columns,
                        [[_swatch(colours, r["framework"]) + esc(r["stack"]), r["framework"], r["models_measured"],
-                         r["wins"], ratio(r["geomean_slowdown"]), ratio(r["mean_memory_ratio"])] for r in rows],
-                       numeric={"models", "wins", "geomean slowdown", "mean memory ratio"}, raw={"stack"}))
+                         r["wins"], ratio3(r["geomean_slowdown_common"]), ratio3(r["geomean_slowdown"]),
+                         ratio3(r["mean_memory_ratio"])] for r in rows],
+                       numeric=set(columns[2:]), raw={"stack"}))
     page.add("<h2>More</h2><ul>" + "".join(f'<li><a href="{h}">{esc(label)}</a></li>' for h, label in nav[1:])
              + "</ul>")
     page.add("<h2>Data files</h2>")
@@ -373,7 +348,7 @@ def _index(con, f: Filters, nav, colours, machines, model_rows, data_files) -> P
              "polars or Spark, the warehouse with any DuckDB client, and fetch <code>benchmark.json</code> as "
              "the original project's client-side API did.</p>")
     page.add(table(["file", "what", "size", "sha256"],
-                   [[f'<a href="{esc(d["path"])}">{esc(d["path"])}</a>', d["what"], mb(d["bytes"]), d["sha256"]]
+                   [[f'<a href="{esc(d["path"])}">{esc(d["path"])}</a>', d["what"], size(d["bytes"]), d["sha256"]]
                     for d in data_files], numeric={"size"}, raw={"file"}))
     page.add(f'<p class="note">Made by dlbench {esc(_version())} from the warehouse alone.</p>')
     return page
@@ -390,13 +365,13 @@ def _swatch(colours, framework) -> str:
 
 
 # -- model pages ------------------------------------------------------------------------------------
-def _model_pages(con, params, nav, colours, machines, model_rows) -> list[Page]:
+def _model_pages(con, f: Filters, nav, colours, machines, model_rows, checks: Checks) -> list[Page]:
     runs: dict[str, dict[int, list[dict]]] = {}
-    for r in _rows(con, "runs", params):
+    for r in query(con, "report", "rankings"):
         runs.setdefault(r["model_key"], {}).setdefault(r["machine_id"], []).append(r)
     across: dict[str, list[dict]] = {}
-    if len(machines) > 1 or params["machine_ids"] is not None:
-        for r in _rows(con, "cross_machine", params):
+    if len(machines) > 1 or f.machine_ids is not None:
+        for r in _rows(con, "cross_machine"):
             across.setdefault(r["model_key"], []).append(r)
     names = {m["machine_id"]: m for m in machines}
     pages = []
@@ -422,19 +397,19 @@ def _model_pages(con, params, nav, colours, machines, model_rows) -> list[Page]:
         page.add(f"<p>{links}"
                  + (' · <a href="#across">across machines</a>' if mo["model_key"] in across else "") + "</p>")
         for m in shown:
-            _model_on_machine(page, mo, names[m["machine_id"]], by_machine[m["machine_id"]], colours)
+            _model_on_machine(page, mo, names[m["machine_id"]], by_machine[m["machine_id"]], colours, checks)
         if mo["model_key"] in across:
             _across(page, mo, across[mo["model_key"]], colours)
         pages.append(page)
     return pages
 
 
-def _model_on_machine(page: Page, mo: dict, m: dict, rows: list[dict], colours) -> None:
+def _model_on_machine(page: Page, mo: dict, m: dict, rows: list[dict], colours, checks: Checks) -> None:
     where = f"{mo['name']} on {m['name']} ({m['machine_key']})"
     page.add(f'<h2 id="machine-{m["machine_id"]}">On {esc(m["name"])} (<code>{esc(m["machine_key"])}</code>)</h2>')
     page.add(f'<p class="note">Devices: {esc(m["devices"])}. Host CPU: {esc(m["host_cpu"])}.</p>')
     title = f"{where}: time per minibatch, fastest first"
-    spec = charts.stack_times([dict(r, flag=flag_text(r["flags"])) for r in rows], title, colours)
+    spec = charts.stack_times([dict(r, flag=checks.words(r["flags"])) for r in rows], title, colours)
     page.chart(spec, "Forward (dark) and backward (light) stacked; the label is the total, ⚠ a data-quality "
                      "finding. The table has every run, exactly as stored.")
     with_label = any(r["label"] for r in rows)
@@ -450,10 +425,10 @@ def _model_on_machine(page: Page, mo: dict, m: dict, rows: list[dict], colours) 
                     + ([r["label"]] if with_label else [])
                     + [exact(r["forward_ms"]), exact(r["backward_ms"]), exact(r["total_ms"])]
                     + ([exact(r["reported_total_ms"])] if with_reported else [])
-                    + [ratio(r["slowdown"]), exact(r["memory_mb"])]
+                    + [ratio3(r["slowdown"]), exact(r["memory_mb"])]
                     + ([exact(r["images_per_s"]) if r["images_per_s"] is None else f"{r['images_per_s']:,.1f}"]
                        if with_rate else [])
-                    + [f'<span class="flag">⚠ {esc(flag_text(r["flags"]))}</span>' if r["flags"] else "",
+                    + [f'<span class="flag">⚠ {esc(checks.words(r["flags"]))}</span>' if r["flags"] else "",
                        f"{r['source']}:{r['line']}"])
     page.add(table(columns, body, caption=f"{where}: every run (ms per minibatch; × fastest = total / the "
                    "fastest total)", raw={"stack", "data quality"},
@@ -464,11 +439,11 @@ def _model_on_machine(page: Page, mo: dict, m: dict, rows: list[dict], colours) 
     if with_memory:
         title = f"{where}: memory, leanest first"
         page.chart(charts.bars("memory", [dict(item=r["stack"], framework=r["framework"], memory_mb=r["memory_mb"],
-                                              flag=flag_text(r["flags"])) for r in with_memory],
+                                              flag=checks.words(r["flags"])) for r in with_memory],
                                title, colours, "memory_mb", " MB"), "")
         page.add(table(["stack", "memory MB", "× leanest", "share of device memory"],
                        [[_swatch(colours, r["framework"]) + esc(r["stack"]), exact(r["memory_mb"]),
-                         ratio(r["memory_ratio"]),
+                         ratio3(r["memory_ratio"]),
                          MISSING if r["device_memory_share"] is None else f"{r['device_memory_share']:.1%}"]
                         for r in with_memory], caption=f"{where}: memory (MB, 10^6 bytes)", raw={"stack"},
                        numeric={"memory MB", "× leanest", "share of device memory"}))
@@ -477,7 +452,7 @@ def _model_on_machine(page: Page, mo: dict, m: dict, rows: list[dict], colours) 
     if with_rate_rows:
         title = f"{where}: images per second, most first"
         page.chart(charts.bars("images_per_s", [dict(item=r["stack"], framework=r["framework"],
-                                                    images_per_s=r["images_per_s"], flag=flag_text(r["flags"]))
+                                                    images_per_s=r["images_per_s"], flag=checks.words(r["flags"]))
                                                for r in with_rate_rows], title, colours, "images_per_s"),
                    "Images per second = batch size / (total ms / 1000), forward and backward.")
         page.add(table(["stack", "batch size", "total ms", "images/s"],
@@ -506,7 +481,7 @@ def _across(page: Page, mo: dict, rows: list[dict], colours) -> None:
     page.add(table(["machine", "stack", "total ms", "other machine", "other stack", "other total ms", "ratio",
                     "like for like"],
                    [[r["machine_key"], _swatch(colours, r["framework"]) + esc(r["stack"]), exact(r["total_ms"]),
-                     r["other_machine_key"], r["other_stack"], exact(r["other_total_ms"]), ratio(r["total_ratio"]),
+                     r["other_machine_key"], r["other_stack"], exact(r["other_total_ms"]), ratio3(r["total_ratio"]),
                      "yes" if r["like_for_like"] else "software differs"] for r in shown], raw={"stack"},
                    caption=f"{mo['name']}: every cross-machine comparison (ms per minibatch)",
                    numeric={"total ms", "other total ms", "ratio"}))
@@ -541,76 +516,72 @@ def _machine_sections(page: Page, rows: list[dict], what: str, data_hint: str):
                      f"them are in {data_hint}.</p>")
 
 
-def _library_page(con, params, nav, colours) -> Page:
-    page = Page("library.html", "Library effect", nav)
-    page.add("<h1>Library effect</h1>")
-    page.add('<p class="lead">The same framework, version and precision with two sets of libraries on the same '
-             "machine and model: speedup = the total time with the other libraries / with these (above 1: "
-             "these are faster). Versions written “unknown” are left out.</p>")
-    rows = _rows(con, "library_effect", params)
+def _sectioned(nav, name: str, title: str, lead: str, rows: list[dict], empty: str, what: str, relation: str,
+               section) -> Page:
+    """A summary page: its lead, then per machine a heading and what `section(page, machine_key,
+    rows, shown_rows)` adds (a chart and a table); `empty` when there are no rows."""
+    page = Page(name, title, nav)
+    page.add(f"<h1>{esc(title)}</h1>")
+    page.add(f'<p class="lead">{lead}</p>')
     if not rows:
-        page.add("<p>No framework version was measured with more than one set of libraries.</p>")
+        page.add(f"<p>{empty}</p>")
         return page
-    sections = _machine_sections(page, rows, "pairs", "data/parquet/library_effect.parquet")
-    for machine_key, group, shown in sections:
+    for machine_key, group, shown in _machine_sections(page, rows, what, f"data/parquet/{relation}.parquet"):
         page.add(f"<h2>{esc(machine_key)}</h2>")
+        section(page, machine_key, group, shown)
+    return page
+
+
+SPEEDUPS = ["forward speedup", "backward speedup", "total speedup", "geomean total speedup", "models"]
+
+
+def _library_page(con, nav, colours) -> Page:
+    def section(page: Page, machine_key: str, group: list[dict], shown: list[dict]) -> None:
         items = [dict(item=f"{r['model']} · {r['framework']} {r['framework_version']}: "
                            f"{r['libraries'] or 'none listed'} vs {r['other_libraries'] or 'none listed'}",
                       framework=r["framework"], speedup=r["total_speedup"]) for r in group]
         title = f"Library effect on {machine_key}: total-time speedup"
         page.chart(charts.bars("speedup", items, title, colours, "speedup", "×"), "")
-        page.add(table(["model", "framework", "libraries", "vs libraries", "total ms", "other total ms",
-                        "forward speedup", "backward speedup", "total speedup", "geomean total speedup", "models"],
+        columns = ["model", "framework", "libraries", "vs libraries", "total ms", "other total ms"] + SPEEDUPS
+        page.add(table(columns,
                        [[r["model"], f"{r['framework']} {r['framework_version']}"
                          + (f" ({r['precision']})" if r["precision"] else ""), r["libraries"], r["other_libraries"],
-                         exact(r["total_ms"]), exact(r["other_total_ms"]), ratio(r["forward_speedup"]),
-                         ratio(r["backward_speedup"]), ratio(r["total_speedup"]), ratio(r["geomean_total_speedup"]),
-                         r["models_compared"]] for r in shown],
-                       numeric={"total ms", "other total ms", "forward speedup", "backward speedup",
-                                "total speedup", "geomean total speedup", "models"}))
-    return page
+                         exact(r["total_ms"]), exact(r["other_total_ms"]), ratio3(r["forward_speedup"]),
+                         ratio3(r["backward_speedup"]), ratio3(r["total_speedup"]), ratio3(r["geomean_total_speedup"]),
+                         r["models_compared"]] for r in shown], numeric=set(columns[4:])))
+
+    return _sectioned(nav, "library.html", "Library effect",
+                      "The same framework, version and precision with two sets of libraries on the same machine "
+                      "and model: speedup = the total time with the other libraries / with these (above 1: "
+                      "these are faster). Versions written “unknown” are left out.",
+                      query(con, "report", "library_effect"),
+                      "No framework version was measured with more than one set of libraries.",
+                      "pairs", "library_effect", section)
 
 
-def _precision_page(con, params, nav, colours) -> Page:
-    page = Page("precision.html", "Precision effect", nav)
-    page.add("<h1>Precision effect</h1>")
-    page.add('<p class="lead">A stack’s fp16 run against its fp32 run on the same machine and model: speedup = '
-             "the fp32 total time / the fp16 total time (above 1: fp16 is faster). A run that gives no "
-             "precision counts as fp32.</p>")
-    rows = _rows(con, "precision_effect", params)
-    if not rows:
-        page.add("<p>No stack was measured in both fp16 and fp32.</p>")
-        return page
-    sections = _machine_sections(page, rows, "pairs", "data/parquet/precision_effect.parquet")
-    for machine_key, group, shown in sections:
-        page.add(f"<h2>{esc(machine_key)}</h2>")
+def _precision_page(con, nav, colours) -> Page:
+    def section(page: Page, machine_key: str, group: list[dict], shown: list[dict]) -> None:
         items = [dict(item=f"{r['model']} · {r['stack']}", framework=r["framework"], speedup=r["total_speedup"])
                  for r in group]
         title = f"fp16 against fp32 on {machine_key}: total-time speedup"
         page.chart(charts.bars("speedup", items, title, colours, "speedup", "×"), "")
-        page.add(table(["model", "stack", "fp32 total ms", "fp16 total ms", "forward speedup", "backward speedup",
-                        "total speedup", "geomean total speedup", "models"],
+        columns = ["model", "stack", "fp32 total ms", "fp16 total ms"] + SPEEDUPS
+        page.add(table(columns,
                        [[r["model"], r["stack"], exact(r["fp32_total_ms"]), exact(r["fp16_total_ms"]),
-                         ratio(r["forward_speedup"]), ratio(r["backward_speedup"]), ratio(r["total_speedup"]),
-                         ratio(r["geomean_total_speedup"]), r["models_compared"]] for r in shown],
-                       numeric={"fp32 total ms", "fp16 total ms", "forward speedup", "backward speedup",
-                                "total speedup", "geomean total speedup", "models"}))
-    return page
+                         ratio3(r["forward_speedup"]), ratio3(r["backward_speedup"]), ratio3(r["total_speedup"]),
+                         ratio3(r["geomean_total_speedup"]), r["models_compared"]] for r in shown],
+                       numeric=set(columns[2:])))
+
+    return _sectioned(nav, "precision.html", "Precision effect",
+                      "A stack’s fp16 run against its fp32 run on the same machine and model: speedup = the fp32 "
+                      "total time / the fp16 total time (above 1: fp16 is faster). A run that gives no precision "
+                      "counts as fp32.",
+                      query(con, "report", "precision_effect"), "No stack was measured in both fp16 and fp32.",
+                      "pairs", "precision_effect", section)
 
 
-def _versions_page(con, params, nav, colours) -> Page:
-    page = Page("versions.html", "Version progress", nav)
-    page.add("<h1>Version progress</h1>")
-    page.add('<p class="lead">A framework’s versions on the same machine and model, oldest first; each '
-             "version’s fastest run stands for it. Speedup = the previous version’s total time / this one’s "
-             "(above 1: this version is faster).</p>")
-    rows = _rows(con, "version_progress", params)
-    if not rows:
-        page.add("<p>No framework was measured in two orderable versions on one model.</p>")
-        return page
-    sections = _machine_sections(page, rows, "versions", "data/parquet/version_progress.parquet")
-    for machine_key, group, shown in sections:
-        page.add(f"<h2>{esc(machine_key)}</h2>")
+def _versions_page(con, nav, colours) -> Page:
+    def section(page: Page, machine_key: str, group: list[dict], shown: list[dict]) -> None:
         items = [dict(item=f"{r['model']} · {r['framework']} {r['framework_version']}", framework=r["framework"],
                       total_ms=r["total_ms"]) for r in group]
         title = f"Versions on {machine_key}: total time per minibatch, oldest version first"
@@ -618,33 +589,39 @@ def _versions_page(con, params, nav, colours) -> Page:
         page.add(table(["model", "framework", "version", "stack", "total ms", "previous version",
                         "previous total ms", "speedup vs previous"],
                        [[r["model"], r["framework"], r["framework_version"], r["stack"], exact(r["total_ms"]),
-                         r["previous_version"], exact(r["previous_total_ms"]), ratio(r["speedup_vs_previous"])]
+                         r["previous_version"], exact(r["previous_total_ms"]), ratio3(r["speedup_vs_previous"])]
                         for r in shown],
                        numeric={"total ms", "previous total ms", "speedup vs previous"}))
-    return page
+
+    return _sectioned(nav, "versions.html", "Version progress",
+                      "A framework’s versions on the same machine and model, oldest first; each version’s fastest "
+                      "run stands for it. Speedup = the previous version’s total time / this one’s (above 1: "
+                      "this version is faster).",
+                      _rows(con, "version_progress"),
+                      "No framework was measured in two orderable versions on one model.",
+                      "versions", "version_progress", section)
 
 
-def _quality_page(con, params, nav, colours) -> Page:
+def _quality_page(con, nav, checks: Checks) -> Page:
     page = Page("quality.html", "Data quality", nav)
     page.add("<h1>Data-quality findings</h1>")
     page.add('<p class="lead">Measurements that look wrong, each with the reason and where it was written. '
-             "Errors (timings repeated from another model, memory above the device’s) mean the numbers are not "
+             f"Errors ({esc(checks.meanings('error'))}) mean the numbers are not "
              "a measurement of the run: the model pages mark it with ⚠ and leave it out of ranks and "
-             "speedups. Notes (memory that is the framework’s reservation, a reported total off by more than "
-             "1 ms, a missing memory where the other runs give it) leave the times usable. The data is kept "
+             f"speedups. Notes ({esc(checks.meanings('note'))}) leave the times usable. The data is kept "
              "as published.</p>")
-    rows = _rows(con, "data_quality", params)
+    rows = query(con, "report", "data_quality")
     if not rows:
         page.add("<p>No findings.</p>")
         return page
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["check"]] = counts.get(r["check"], 0) + 1
-    page.add(table(["check", "findings"], [[c.replace("_", " "), n] for c, n in counts.items()],
+    page.add(table(["check", "findings"], [[checks.words(c), n] for c, n in counts.items()],
                    numeric={"findings"}, caption="Findings per check"))
     shown, note = capped(rows, "findings", "data/parquet/data_quality.parquet")
     page.add(table(["severity", "check", "machine", "model", "stack", "detail", "source"],
-                   [[r["severity"], r["check"].replace("_", " "), r["machine_key"], r["model"], r["stack"],
+                   [[r["severity"], checks.words(r["check"]), r["machine_key"], r["model"], r["stack"],
                      finding_detail(r),
                      f"{r['source']}:{r['line']}" if r["line"] is not None else r["source"]] for r in shown]))
     page.add(note)
@@ -677,8 +654,8 @@ def _comparisons_page(con, nav, colours) -> Page:
                     "ratio", "interval", "p", "mark"],
                    [[r["machine_key"], r["model"], r["baseline_stack"], r["contender_stack"],
                      exact(r["baseline_ms"]), exact(r["contender_ms"]), f"{r['baseline_n']} / {r['contender_n']}",
-                     ratio(r["ratio"]),
-                     MISSING if r["ratio_low"] is None else f"{ratio(r['ratio_low'])}–{ratio(r['ratio_high'])}",
+                     ratio3(r["ratio"]),
+                     MISSING if r["ratio_low"] is None else f"{ratio3(r['ratio_low'])}–{ratio3(r['ratio_high'])}",
                      MISSING if r["p_value"] is None else f"{r['p_value']:.2g}", r["mark"].strip() or "="]
                     for r in shown],
                    numeric={"baseline ms", "contender ms", "ratio", "p"},
@@ -686,9 +663,3 @@ def _comparisons_page(con, nav, colours) -> Page:
     if note:
         page.add(note)
     return page
-
-
-def _cell(v) -> str:
-    if isinstance(v, float):
-        return ratio(v) if abs(v) < 100 else exact(v)
-    return MISSING if v is None else str(v)

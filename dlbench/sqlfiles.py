@@ -22,7 +22,7 @@ from importlib import resources
 
 from .errors import DlbenchError
 
-FOLDERS = ("schema", "views", "macros", "report")
+FOLDERS = ("schema", "views", "macros", "report", "seeds", "fragments")
 # what goes into a warehouse, and so into its fingerprint: the files that make its tables, views
 # and macros, and what those include
 BUILT_FROM = ("schema", "views", "macros", "fragments", "seeds")
@@ -117,7 +117,8 @@ class Seed:
             return "'" + str(v).replace("'", "''") + "'"
 
         values = ",\n       ".join("(" + ", ".join(literal(v) for v in r) + ")" for r in self.rows)
-        return f"SELECT * FROM (VALUES {values}) AS {self.name}({', '.join(self.columns)})"
+        columns = ", ".join('"' + c.replace('"', '""') + '"' for c in self.columns)
+        return f"SELECT * FROM (VALUES {values}) AS {self.name}({columns})"
 
 
 def _cell(text: str):
@@ -181,7 +182,7 @@ def fingerprint() -> str:
 
     digest = hashlib.sha256()
     for folder in BUILT_FROM:
-        for p in sql_files(folder, ".csv" if folder == "seeds" else ".sql"):
+        for p in sql_files(folder) + (sql_files(folder, ".csv") if folder == "seeds" else []):
             digest.update(f"{folder}/{p.name}\0".encode() + p.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -193,7 +194,15 @@ def schema_sql() -> str:
 def _load(kind: str) -> list[SqlObject]:
     folder = kind + "s"
     return [SqlObject(p.name[:-4], kind, f"{folder}/{p.name}", expand(p.read_text(encoding="utf-8")))
-            for p in sql_files(folder)]
+            for p in sql_files(folder)] + (seed_views() if kind == "view" else [])
+
+
+def seed_views() -> list[SqlObject]:
+    """The seed tables as views: each sql/seeds/<name>.sql is a header (what one row is, its grain)
+    over the include of its rows, sql/seeds/<name>.csv, so that views join the vocabularies, the
+    renderers read their words from the warehouse, and they are exported and documented as views."""
+    return [SqlObject(p.name[:-4], "view", f"seeds/{p.name}", expand(p.read_text(encoding="utf-8")))
+            for p in sql_files("seeds")]
 
 
 @lru_cache(maxsize=1)

@@ -468,3 +468,84 @@ def test_missing_values_show_as_a_dash_never_zero(project):
          "memory MB": "—", "speedup vs fastest": "—", "images/s": "—"},
     ]
     assert "nvidia-titan-x" not in text.split("## Data quality")[0]
+
+
+# Three runs of one model with samples (medians = the totals): Base 1 has memory above the
+# device's 1 GB (memory_above_device, an error: flagged), Base 2 is the baseline's best unflagged run.
+BASELINE_RUNS = """
+[box]
+name = "A box"
+
+[[box.devices]]
+name = "Some GPU"
+memory = "1GB"
+
+[[box.models]]
+name = "AlexNet"
+
+[[box.models.frameworks]]
+name = "Base"
+version = "1"
+forward = 10
+backward = 10
+memory = "2GB"
+forward_samples = [9.9, 10.0, 10.1]
+backward_samples = [9.9, 10.0, 10.1]
+
+[[box.models.frameworks]]
+name = "Other"
+version = "1"
+forward = 15
+backward = 15
+forward_samples = [14.9, 15.0, 15.1]
+backward_samples = [14.9, 15.0, 15.1]
+
+[[box.models.frameworks]]
+name = "Base"
+version = "2"
+forward = 19.9
+backward = 20
+forward_samples = [19.8, 19.9, 20.0]
+backward_samples = [19.9, 20.0, 20.1]
+"""
+
+
+def test_one_baseline_run_for_the_ranking_and_the_comparison(project):
+    """The baseline's best run is the same run for every speedup of a table: with --include-flagged
+    the flagged Base 1 (20 ms) is the best Base run, so 20/20, 20/30, 20/39.9 (the medians of the
+    total samples are the totals); it was 2.00, 1.33, 0.50 when the samples' comparison took the
+    best unflagged run (Base 2) and the published totals took Base 1."""
+    (project / "data" / "baseline.toml").write_text(BASELINE_RUNS, encoding="utf-8")
+    from dlbench.warehouse import build_warehouse as ingest
+
+    ingest(None, "warehouse.duckdb")
+    rows = table(report("--machine", "box", "--baseline", "Base", "--include-flagged"), "A box", "AlexNet")
+    assert [(r["stack"], r["speedup vs Base"]) for r in rows] == [
+        ("Base 1 †", "1.00"), ("Other 1", "0.67"), ("Base 2", "0.50")]
+    # without it Base 2 is the baseline: 39.9 / 30 = 1.33; the flagged run has no speedup. The marks
+    # are the comparison's with Base 2: beyond 1.1x, but 3 samples a side cannot reach p < 0.01: "~"
+    rows = table(report("--machine", "box", "--baseline", "Base"), "A box", "AlexNet")
+    assert [(r["stack"], r["speedup vs Base"], r["mark"]) for r in rows] == [
+        ("Other 1", "1.33", "~"), ("Base 2", "1.00", ""), ("Base 1 †", "—", "~")]
+
+
+def test_one_scope_for_every_query_on_a_read_only_connection(seed_ro):
+    """dlbench.scope resolves the filters once into the temporary table `scope` and the macro
+    in_scope, which a read-only connection takes; NULL (a row that names no such thing) passes."""
+    from contextlib import closing
+
+    from dlbench.scope import Filters, apply, resolve
+    from dlbench.warehouse import connect
+
+    with closing(connect(str(seed_ro))) as con:
+        f = resolve(con, Filters(models=["ALEXNET"], frameworks=["caffe"]))
+        apply(con, f)
+        assert con.execute("SELECT model_keys, frameworks, baseline_key, include_flagged FROM scope").fetchone() == (
+            ["alexnet"], ["caffe"], None, False)
+        kept = con.execute("SELECT stack FROM results WHERE in_scope(machine_id, model_key, framework_key)").fetchall()
+        assert kept == [("Caffe 1.0.0 + cuDNN 3",)]  # the seed's one Caffe run of Alexnet
+        assert con.execute("SELECT in_scope(NULL, NULL, NULL), in_scope(NULL, 'googlenet', NULL), "
+                           "in_scope(NULL, NULL, 'torch')").fetchone() == (True, False, False)
+        apply(con, resolve(con, Filters()))  # made again: everything
+        assert con.execute("SELECT count(*) FROM results WHERE in_scope(machine_id, model_key, framework_key)"
+                           ).fetchone() == (26,)

@@ -104,6 +104,18 @@ def test_bounded_chart_for_many_stacks():
     assert spec["title"]["subtitle"] == [f"the first {charts.MAX_BARS} of 60; the table has them all"]
 
 
+def test_two_stacks_that_read_alike_are_two_bars():
+    # "Torch" version "1 2" and "Torch 1" version "2" both show as "Torch 1 2": one bar before
+    same = [dict(stack="Torch 1 2", framework="Torch", forward_ms=f, backward_ms=f, total_ms=2 * f, flag="")
+            for f in (10, 20)]
+    spec = charts.stack_times(same, "Alike", charts.Colours(["Torch"]))
+    assert [r["stack"] for r in rows(spec)] == ["Torch 1 2", "Torch 1 2 (2)"]
+    assert charts.marks(spec) == 4  # forward and backward of each
+    spec = charts.bars("speedup", [dict(item="A", framework="Torch", speedup=v) for v in (1.5, 2.5)], "Alike",
+                       charts.Colours(["Torch"]), "speedup", "×")
+    assert [r["item"] for r in rows(spec)] == ["A", "A (2)"]
+
+
 def test_templates_are_valid_vega_lite():
     alt = charts.altair()
     colours = charts.Colours(["A"])
@@ -371,3 +383,138 @@ def test_report_charts_are_svg_files_linked_under_the_tables(seed_db, project):
     plain = cli("report", "--no-refresh").stdout
     assert plain == "".join(line for line in text.splitlines(keepends=True)
                             if not line.startswith("![")).replace("\n\n\n", "\n\n")
+
+
+def test_model_filter_narrows_the_comparisons_page(tmp_path):
+    from dlbench.warehouse import build_warehouse
+
+    db = tmp_path / "w.duckdb"
+    build_warehouse([str(ROOT / "tests" / "data" / "compare_main.toml")], str(db))
+    build_site(str(db), tmp_path / "site", models=["alexnet"])
+    page = tmp_path / "site" / "comparisons.html"
+    # ci-box has 4 models with samples; --model alexnet keeps the AlexNet pair only (it kept all 4)
+    assert [r["item"] for r in rows(specs(page)[0])] == ["AlexNet · Torch 2.5.1 (fp32) vs JAX 0.4.35 (fp32)"]
+    text = page.read_text(encoding="utf-8")
+    assert "<td>AlexNet</td>" in text and "<td>VGG" not in text and "<td>GoogLeNet</td>" not in text
+
+
+def summary_table(index: str, machine_id: int) -> list[list[str]]:
+    """The cells of a machine's framework-summary table on the front page, tags stripped."""
+    section = index.split(f'<h3 id="machine-{machine_id}">')[1].split("<h3 ")[0].split("<h2>")[0]
+    body = section.split("<tbody>")[1].split("</tbody>")[0]
+    return [[re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", tr)]
+            for tr in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+def test_front_page_ranks_stacks_as_the_report_does(built):
+    """Stacks in the order of the geometric mean over the models every stack measured (the report's
+    order), not by the geomean over each stack's own models, which the report calls not comparable."""
+    import duckdb
+
+    db, site, _ = built
+    index = (site / "index.html").read_text(encoding="utf-8")
+    con = duckdb.connect(str(db), read_only=True)
+    machine_id, = con.execute("SELECT machine_id FROM machines WHERE machine_key = 'i7-5930k-titan-x'").fetchone()
+    want = con.execute("SELECT stack, geomean_slowdown_common, geomean_slowdown FROM stack_scores "
+                       "WHERE machine_id = ? AND NOT include_flagged "
+                       "ORDER BY geomean_slowdown_common NULLS LAST, geomean_slowdown NULLS LAST, wins DESC, stack",
+                       [machine_id]).fetchall()
+    con.close()
+    own_order = [s for s, _, _ in sorted(want, key=lambda r: (r[2] is None, r[2] or 0, r[0]))]
+    assert own_order != [s for s, _, _ in want]  # the two orders differ on this machine
+    got = summary_table(index, machine_id)
+    assert [r[0] for r in got] == [s for s, _, _ in want]
+    assert [r[4] for r in got] == [f"{c:.3f}" if c is not None else "—" for _, c, _ in want]
+    assert "Common models (3): Alexnet, Overfeat, VGG [A]." in index
+    chart = next(s for s in specs(site / "index.html") if "i7-5930k-titan-x" in s["title"]["text"])
+    assert [r["item"] for r in rows(chart)] == [s for s, c, _ in want if c is not None]
+
+
+FLAGGED = """
+[box]
+name = "A box"
+
+[[box.devices]]
+name = "Some GPU"
+memory = "1GB"
+
+[[box.models]]
+name = "AlexNet"
+
+[[box.models.frameworks]]
+name = "Torch"
+version = "1"
+forward = 10
+backward = 10
+memory = "2GB"
+
+[[box.models.frameworks]]
+name = "Caffe"
+version = "1"
+forward = 15
+backward = 15
+"""
+
+
+def test_flags_and_findings_use_the_seeds_words(tmp_path):
+    """The words of a check are the seed quality_checks' (sql/seeds), the same in the report and on
+    the site: the site wrote "memory above device" where the report wrote "memory above the device's"."""
+    import duckdb
+
+    from dlbench.warehouse import build_warehouse
+
+    (tmp_path / "f.toml").write_text(FLAGGED, encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    build_warehouse([str(tmp_path / "f.toml")], str(db))
+    with duckdb.connect(str(db), read_only=True) as con:
+        words = dict(con.execute('SELECT "check", words FROM quality_checks').fetchall())
+        meanings = [m for (m,) in con.execute("SELECT meaning FROM quality_checks WHERE severity = 'error' "
+                                              "ORDER BY position").fetchall()]
+    assert words["memory_above_device"] == "memory above the device's"
+    build_site(str(db), tmp_path / "site")
+    page = (tmp_path / "site" / model_page_name("alexnet")).read_text(encoding="utf-8")
+    row = next(r for r in page.split("<tr>") if "Torch 1" in r and "2,000" in r)
+    assert "⚠ memory above the device&#x27;s" in row
+    quality = (tmp_path / "site" / "quality.html").read_text(encoding="utf-8")
+    assert f"Errors ({', '.join(meanings)})" in quality.replace("&#x27;", "'")
+    assert "<td>memory above the device&#x27;s</td>" in quality
+    text = cli("report", "--db", str(db), "--no-refresh").stdout
+    assert "† Torch 1: memory above the device's: memory 2,000 MB is above" in text
+
+
+ALIKE = """
+[box]
+name = "A box"
+
+[[box.models]]
+name = "AlexNet"
+
+[[box.models.frameworks]]
+name = "Torch"
+version = "1 2"
+forward = 10
+backward = 10
+forward_samples = [9.9, 10.0, 10.1]
+backward_samples = [9.9, 10.0, 10.1]
+
+[[box.models.frameworks]]
+name = "Torch 1"
+version = "2"
+forward = 20
+backward = 20
+forward_samples = [19.9, 20.0, 20.1]
+backward_samples = [19.9, 20.0, 20.1]
+"""
+
+
+def test_stacks_that_read_alike_are_compared_on_the_site(tmp_path):
+    """Two stacks whose display string is the same ("Torch 1 2") are two runs: the comparisons page
+    keeps their pair (it kept a pair only when one name sorted before the other)."""
+    from dlbench.warehouse import build_warehouse
+
+    (tmp_path / "a.toml").write_text(ALIKE, encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    build_warehouse([str(tmp_path / "a.toml")], str(db))
+    build_site(str(db), tmp_path / "site")
+    text = (tmp_path / "site" / "comparisons.html").read_text(encoding="utf-8")
+    assert text.count("<td>Torch 1 2</td><td>Torch 1 2</td>") == 1

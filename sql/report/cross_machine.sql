@@ -14,10 +14,8 @@
 --   total_ratio, total_tie.
 -- Both parts carry total_rows (every run compared, before the limit) and like_rows (those that
 -- are like for like); `place` orders each part.
--- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
--- list), NULL: all; limit (BIGINT): the most part-2 rows.
-WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks,
-                  $max_rows::BIGINT AS max_rows),
+-- Scope: in_scope (sql/report/scope.sql). Parameter: max_rows (BIGINT): the most part-2 rows.
+WITH f AS (SELECT $max_rows::BIGINT AS max_rows),
 c AS MATERIALIZED (
     SELECT c.*,
            row_number() OVER (PARTITION BY c.machine_id, c.like_for_like
@@ -25,10 +23,7 @@ c AS MATERIALIZED (
            row_number() OVER (PARTITION BY c.machine_id, c.like_for_like
                               ORDER BY c.total_ratio ASC NULLS LAST, c.model_key, c.stack, c.run_id) AS worst
     FROM cross_machine AS c
-    CROSS JOIN f
-    WHERE (f.machine_ids IS NULL OR list_contains(f.machine_ids, c.machine_id))
-      AND (f.model_keys IS NULL OR list_contains(f.model_keys, c.model_key))
-      AND (f.frameworks IS NULL OR list_contains(f.frameworks, lower(c.framework)))
+    WHERE in_scope(c.machine_id, c.model_key, lower(c.framework))
 ),
 per_machine AS (
     SELECT 1 AS part,

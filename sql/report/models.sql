@@ -1,8 +1,7 @@
 -- One row per (machine, model_key) in the report: the model's name as first written, the names it
 -- was published under where they differ from it (models.label), its batch sizes and inputs when given
 -- (comma-separated when the files disagree), in file order.
--- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list); NULL: all.
-WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys)
+-- Scope: in_scope (sql/report/scope.sql), by machine and model.
 SELECT mo.machine_id,
        mo.model_key,
        arg_min(mo.name, [s.path, lpad(mo.position::VARCHAR, 10, '0')]) AS name,
@@ -12,8 +11,6 @@ SELECT mo.machine_id,
        nullif(array_to_string(list_sort(list_distinct(list(mo.input_shape))), ', '), '') AS input_shapes
 FROM models AS mo
 JOIN sources AS s USING (source_id)
-CROSS JOIN f
-WHERE (f.machine_ids IS NULL OR list_contains(f.machine_ids, mo.machine_id))
-  AND (f.model_keys IS NULL OR list_contains(f.model_keys, mo.model_key))
+WHERE in_scope(mo.machine_id, mo.model_key, NULL)
 GROUP BY mo.machine_id, mo.model_key
 ORDER BY min([s.path, lpad(mo.position::VARCHAR, 10, '0')]), mo.model_key

@@ -1,34 +1,33 @@
--- One row per run in the report's per-model tables, from the view rankings in the scope asked for
--- (include_flagged false: runs with an error-level data-quality finding get no rank and no speedup
--- and are never the fastest; true: every run is ranked). Its rank by total time on its machine and
--- model (1 = fastest, over every run there, also those the filters leave out; equal totals share a
--- rank; NULL when its total is unknown or it is left out), its times and memory, the published
--- label, whether its version is known, its date, its flags, images per second from throughput
--- (NULL when the batch size is not known) and its speedup: fastest_total_ms / total_ms, or with a
--- baseline framework, that framework's best (lowest) ranked total_ms on the same machine and model
--- / total_ms (NULL when the baseline did not run the model). `tie` says that the numbers as
--- written cannot tell the run from the one it is compared with (within tie_resolution_ms).
--- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
--- list), each NULL for all; baseline framework name (VARCHAR, NULL for none); include_flagged
--- (BOOLEAN).
-WITH f AS (
-    SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks,
-           $baseline::VARCHAR AS baseline, $include_flagged::BOOLEAN AS include_flagged
-),
-scope AS (
+-- One row per run in the report's per-model tables and the site's model pages, from the view
+-- rankings in the scope (the temporary table `scope`, sql/report/scope.sql; include_flagged false:
+-- runs with an error-level data-quality finding get no rank and no speedup and are never the
+-- fastest; true: every run is ranked). Its rank by total time on its machine and model (1 =
+-- fastest, over every run there, also those the filters leave out; equal totals share a rank; NULL
+-- when its total is unknown or it is left out), its times (reported_total_ms: the total the source
+-- gives, NULL: none) and memory with memory_ratio and device_memory_share (memory_comparison), the
+-- published label, whether its version is known, its date, its flags, slowdown (total / the fastest
+-- total), images per second from throughput (NULL when the batch size is not known) and its
+-- speedup: fastest_total_ms / total_ms, or with a baseline framework, against the baseline's best
+-- run on the same machine and model (the macro baseline_runs, the one definition of it; NULL when
+-- the baseline did not run the model): 1 / the view comparisons' total_ms ratio (the medians of the
+-- total-time samples, as `dlbench compare`) where both runs have samples (`tested`), else
+-- baseline_total_ms / total_ms. `tie` says that the numbers as written cannot tell the run from the
+-- one it is compared with (within tie_resolution_ms; never for a tested pair); baseline_mark is the
+-- comparison's mark (blank for the baseline's run itself, NULL when not tested).
+WITH scoped AS (
     SELECT r.*
     FROM rankings AS r
-    CROSS JOIN f
-    WHERE r.include_flagged = f.include_flagged
+    JOIN scope AS f ON r.include_flagged = f.include_flagged
 ),
-baseline_best AS (
-    SELECT s.machine_id, s.model_key,
-           arg_min(s.total_ms, s.total_ms) AS baseline_total_ms,
-           arg_min(s.resolution_ms, s.total_ms) AS baseline_resolution_ms
-    FROM scope AS s
-    CROSS JOIN f
-    WHERE s.framework_key = lower(f.baseline) AND s.rank IS NOT NULL
-    GROUP BY s.machine_id, s.model_key
+best AS (
+    SELECT b.*
+    FROM scope AS f, baseline_runs(f.baseline_key, f.include_flagged) AS b
+),
+tested AS (
+    SELECT c.contender_run_id AS run_id, c.ratio, c.mark
+    FROM comparisons AS c
+    JOIN best AS b ON b.baseline_run_id = c.baseline_run_id
+    WHERE c.metric = 'total_ms' AND c.status IN ('tested', 'too few samples')
 )
 SELECT r.machine_id,
        r.model_key,
@@ -44,25 +43,33 @@ SELECT r.machine_id,
        r.forward_ms,
        r.backward_ms,
        r.total_ms,
+       r.reported_total_ms,
        r.total_is_reported,
        r.resolution_ms,
        r.memory_mb,
+       mc.memory_ratio,
+       mc.device_memory_share,
        r.batch_size,
        t.images_per_s,
+       r.slowdown,
+       c.run_id IS NOT NULL AS tested,
        CASE WHEN r.rank IS NULL THEN NULL
-            WHEN f.baseline IS NULL THEN r.fastest_total_ms / nullif(r.total_ms, 0)
+            WHEN f.baseline_key IS NULL THEN r.fastest_total_ms / nullif(r.total_ms, 0)
+            WHEN c.run_id IS NOT NULL THEN 1 / nullif(c.ratio, 0)
             ELSE b.baseline_total_ms / nullif(r.total_ms, 0) END AS speedup,
        CASE WHEN r.rank IS NULL THEN NULL
-            WHEN f.baseline IS NULL THEN r.ties_fastest AND r.rank > 1
+            WHEN f.baseline_key IS NULL THEN r.ties_fastest AND r.rank > 1
+            WHEN c.run_id IS NOT NULL THEN false
             ELSE abs(r.total_ms - b.baseline_total_ms) <= greatest(r.resolution_ms, b.baseline_resolution_ms)
                  AND r.total_ms <> b.baseline_total_ms END AS tie,
+       CASE WHEN r.run_id = b.baseline_run_id THEN '' ELSE trim(c.mark) END AS baseline_mark,
        r.source,
        r.line
-FROM scope AS r
-CROSS JOIN f
+FROM scoped AS r
+CROSS JOIN scope AS f
 LEFT JOIN throughput AS t ON t.run_id = r.run_id
-LEFT JOIN baseline_best AS b ON b.machine_id = r.machine_id AND b.model_key = r.model_key
-WHERE (f.machine_ids IS NULL OR list_contains(f.machine_ids, r.machine_id))
-  AND (f.model_keys IS NULL OR list_contains(f.model_keys, r.model_key))
-  AND (f.frameworks IS NULL OR list_contains(f.frameworks, lower(r.framework)))
+LEFT JOIN memory_comparison AS mc ON mc.run_id = r.run_id
+LEFT JOIN best AS b ON b.machine_id = r.machine_id AND b.model_key = r.model_key
+LEFT JOIN tested AS c ON c.run_id = r.run_id
+WHERE in_scope(r.machine_id, r.model_key, r.framework_key)
 ORDER BY r.machine_id, r.model_key, r.rank NULLS LAST, r.total_ms NULLS LAST, r.source, r.line, r.run_id

@@ -4,15 +4,10 @@
 -- like_for_like is false where the software differs (libraries not the same, or not known on one
 -- side): such a row is for reading, not a machine comparison (see the view's header).
 -- Ordered by model, then like-for-like first, stack, machines.
--- Parameters: machine_ids (BIGINT list), model_keys (VARCHAR list), frameworks (lower-case VARCHAR
--- list); NULL: all (the other run can be on any machine).
-WITH f AS (SELECT $machine_ids::BIGINT[] AS machine_ids, $model_keys::VARCHAR[] AS model_keys, $frameworks::VARCHAR[] AS frameworks)
+-- Scope: in_scope (sql/report/scope.sql); the other run can be on any machine.
 SELECT c.model_key, c.stack_key, c.like_for_like, c.machine_key, c.machine, c.framework, c.stack,
        c.total_ms, c.other_machine_key, c.other_machine, c.other_stack, c.other_total_ms, c.total_ratio
 FROM cross_machine AS c
-CROSS JOIN f
-WHERE (f.machine_ids IS NULL OR list_contains(f.machine_ids, c.machine_id))
-  AND (f.model_keys IS NULL OR list_contains(f.model_keys, c.model_key))
-  AND (f.frameworks IS NULL OR list_contains(f.frameworks, lower(c.framework)))
+WHERE in_scope(c.machine_id, c.model_key, lower(c.framework))
 ORDER BY c.model_key, c.like_for_like DESC, c.stack_key, c.machine_key, c.other_machine_key, c.stack,
          c.run_id

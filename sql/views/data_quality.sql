@@ -33,13 +33,7 @@
 --   missing_memory (note): no memory given while at least one other run of the same machine and
 --     model reports memory (a source that publishes no memory at all, like convnet-benchmarks, is
 --     not flagged run by run: there is nothing missing from it).
-WITH checks AS (
-    SELECT 'repeated_timings' AS "check", 'error' AS severity
-    UNION ALL SELECT 'memory_above_device', 'error'
-    UNION ALL SELECT 'memory_reservation', 'note'
-    UNION ALL SELECT 'total_mismatch', 'note'
-    UNION ALL SELECT 'missing_memory', 'note'
-)
+-- The codes and severities are the seed quality_checks (sql/seeds), which also holds their words.
 SELECT c."check",
        c.severity,
        r.machine_id,
@@ -65,7 +59,7 @@ SELECT c."check",
        CASE WHEN c."check" = 'repeated_timings' THEN f.other_line END AS other_line
 FROM run_flags AS f
 JOIN results AS r ON r.run_id = f.run_id
-CROSS JOIN checks AS c
+CROSS JOIN quality_checks AS c
 WHERE (c."check" = 'repeated_timings' AND f.repeated_timings)
    OR (c."check" = 'memory_above_device' AND f.memory_above_device)
    OR (c."check" = 'memory_reservation' AND f.memory_reservation)

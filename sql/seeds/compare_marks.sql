@@ -1,0 +1,9 @@
+-- The marks of `dlbench compare` as data: each mark, what it means and which --fail-on policy fails on it.
+-- grain: mark
+-- One row per mark (asv's `+ - ~ x !`, and a blank for a change within the factor), read by compare's
+-- SQL (the rows' order) and its Python (legend, summary, gate) alike.
+-- Columns: mark; sort_position (the order of compare's rows: regressions first); summary_position
+--   (the order of the summary line); fails_regression, fails_change (true when `--fail-on regression`,
+--   `--fail-on change` fails on a row with this mark); meaning (the legend's words, with {factor} and
+--   {alpha} filled in by compare); counted (the summary's words for a count of such rows).
+-- include: seeds/compare_marks.csv

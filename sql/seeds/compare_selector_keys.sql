@@ -1,0 +1,7 @@
+-- The keys a `dlbench compare` selector may name (`framework=torch,precision=fp16`), as data.
+-- grain: key
+-- One row per key, read by the compare macro and by compare's Python (the message for an unknown key).
+-- Columns: key (as written in a selector); frees (the dimension a key given on a side frees from
+--   pairing: a side that names it may differ from the other there: stack, precision, machine, ...);
+--   matches (what the key is compared with, in words).
+-- include: seeds/compare_selector_keys.csv

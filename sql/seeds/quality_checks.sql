@@ -1,0 +1,10 @@
+-- The data-quality checks as data: each check's code, severity and the words the report and the site use.
+-- grain: check
+-- One row per check (check): the checks of the view run_flags (a boolean column each, same names),
+-- whose findings the view data_quality lists; what each check tests is in data_quality's header.
+-- Columns: check (the code), severity ('error': the run's numbers are not a measurement of it, so
+--   it is flagged and left out of ranks, speedups, wins and geometric means unless
+--   --include-flagged; 'note': worth knowing, the times stay usable), position (the order in which
+--   pages list the checks), words (a run's flag in a few words, as a table cell shows it:
+--   "repeated timings"), meaning (what a finding says, as the pages' prose and the docs word it).
+-- include: seeds/quality_checks.csv
