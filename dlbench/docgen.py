@@ -194,13 +194,9 @@ def env_problems(root: Path = ROOT) -> list[str]:
 
 # -- vocabularies -------------------------------------------------------------------------------
 def quality_checks() -> list[tuple[str, str, str]]:
-    """(code, severity, when) of every data-quality check: today the `Checks:` list of the view
-    data_quality's header (`code (severity): when;`). Repoint here when the checks become a seed table."""
-    obj = next(v for v in sqlfiles.views() if v.name == "data_quality")
-    text = " ".join(obj.comment)
-    checks = text.split("Checks:", 1)[1]
-    return [(c, s, w.strip()) for c, s, w in re.findall(r"(\w+) \((error|note)\): (.*?)(?:;|\.$)(?=\s+\w+ \(|$)",
-                                                         checks.strip())]
+    """(code, severity, what it tests) of every data-quality check: the seed quality_checks."""
+    return [(c["check"], c["severity"], c["tests"])
+            for c in sorted(sqlfiles.seed("quality_checks").dicts(), key=lambda c: c["position"])]
 
 
 def quality_block() -> str:
@@ -209,7 +205,7 @@ def quality_block() -> str:
 
 def marks() -> list[tuple[str, str, list[str]]]:
     """(mark, meaning, the --fail-on values that fail on it) of compare's marks, at the default factor
-    and alpha: today compare.LEGEND and compare.Comparison.failed. Repoint here for a seed table."""
+    and alpha: compare.LEGEND (the seed compare_marks) and compare.Comparison.failed (its fails_* columns)."""
     from .compare import FAIL_ON, LEGEND, Comparison
 
     def fails(mark: str) -> list[str]:

@@ -428,8 +428,10 @@ def test_stacks_that_look_alike_are_two_stacks(project):
         [("Torch 1 2 (fp32)", 2, 0.5), ("Torch 1 2 (fp32)", 2, 2.0)]
     # the site's comparisons page lists each pair once: the two Torch stacks against each other too
     from dlbench import sqlfiles
+    from dlbench.scope import Filters, apply, resolve
 
     with closing(duckdb.connect("w.duckdb", read_only=True)) as con:
+        apply(con, resolve(con, Filters()))  # the site's scope: everything
         listed = sqlfiles.query(con, "site", "comparisons", {"max_rows": 100})
     pairs = sorted((r["model"], r["baseline_stack"], r["contender_stack"]) for r in listed)
     assert pairs == sorted([(m, "JAX 1 (fp32)", "Torch 1 2 (fp32)") for m in ("M1", "M2")] * 2

@@ -34,7 +34,7 @@ def test_an_include_line_becomes_the_fragment_and_a_seed_its_rows(tree):
                                            "-- include: seeds/tiny.csv\n)\nSELECT * FROM t\n")
     assert sqlfiles.read_sql("report", "q") == (
         "WITH\n-- inner\none_cte AS (SELECT 1 AS one),\ntwo_cte AS (SELECT * FROM one_cte)\n, t AS (\n"
-        "SELECT * FROM (VALUES ('it''s', 2, TRUE, NULL),\n       ('a, b', -3, FALSE, 'x')) AS tiny(word, n, flag, note)"
+        "SELECT * FROM (VALUES ('it''s', 2, TRUE, NULL),\n       ('a, b', -3, FALSE, 'x')) AS tiny(\"word\", \"n\", \"flag\", \"note\")"
         "\n)\nSELECT * FROM t\n")
     import duckdb
 
@@ -75,7 +75,8 @@ def test_every_include_in_sql_is_expanded_and_every_fragment_and_seed_is_used():
              if p.suffix in (".sql", ".csv")}
     included = {name for text in texts.values() for name in sqlfiles.includes(text)}
     assert included and included <= set(texts)
-    assert {n for n in texts if n.split("/")[0] in ("fragments", "seeds")} == included
+    # a seed's rows (.csv) are included by its view's file (.sql) and wherever SQL needs them
+    assert {n for n in texts if n.split("/")[0] == "fragments" or n.endswith(".csv")} == included
     for obj in sqlfiles.views() + sqlfiles.macros():
         assert not sqlfiles.includes(obj.sql), obj.path
     for folder in ("report", "site"):
@@ -94,7 +95,8 @@ def test_the_wheel_carries_every_sql_file():
 
 def test_needed_views_are_what_a_query_reads_and_what_those_read():
     needed = [v.name for v in sqlfiles.needed_views(sqlfiles.read_sql("report", "compare_states"))]
-    assert set(needed) == {"results", "run_samples", "run_stats"}
+    # compare_marks: the seed's rows are included there under the seed's name
+    assert set(needed) == {"results", "run_samples", "run_stats", "compare_marks"}
     for i, view in enumerate(sqlfiles.needed_views(sqlfiles.read_sql("report", "compare_states"))):
         # created after what it reads
         assert sqlfiles.references(view.body) <= set(sqlfiles.tables()) | set(needed[:i]), view.name

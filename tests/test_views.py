@@ -126,7 +126,10 @@ CONTRACT = {
                     "baseline_stack", "contender_run_id", "contender_stack", "baseline_value", "contender_value",
                     "baseline_n", "contender_n", "ratio", "ratio_low", "ratio_high", "u", "u_sigma", "p_value",
                     "status", "mark", "geomean_ratio", "geomean_low", "geomean_high", "geomean_models"],
-    "quality_checks": ["check", "severity", "position", "words", "meaning"],  # a seed (sql/seeds)
+    "quality_checks": ["check", "severity", "position", "words", "meaning", "tests"],  # a seed (sql/seeds)
+    "compare_marks": ["mark", "sort_position", "summary_position", "fails_regression", "fails_change", "meaning",
+                      "counted"],  # a seed
+    "compare_selector_keys": ["key", "frees", "matches"],  # a seed
 }
 CONTRACT["relative_to_fastest"] = CONTRACT["results"] + CONTRACT["relative_to_fastest"]
 CONTRACT["rankings"] = CONTRACT["results"] + CONTRACT["rankings"]
@@ -255,6 +258,8 @@ def test_every_view_runs_on_a_fresh_seed_warehouse(project):
     assert counts["version_progress"] == 4 * 2 * 2  # Torch and Tensorflow, 2 versions, 4 models
     assert counts["data_quality"] == 1 + 4  # Leaf's missing memory; Tensorflow 0.7.1's reservation x 4
     assert counts["quality_checks"] == 5  # the seed: one row per check, whatever the data
+    assert counts["compare_marks"] == 6  # + - ~ x ! and the blank
+    assert counts["compare_selector_keys"] == 8
     # one machine, no batch sizes, no precisions: nothing to show
     assert counts["throughput"] == counts["precision_effect"] == counts["cross_machine"] == 0
     assert macro == 26 - 4  # every run but the 4 Caffe runs themselves

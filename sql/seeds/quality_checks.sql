@@ -6,5 +6,6 @@
 --   it is flagged and left out of ranks, speedups, wins and geometric means unless
 --   --include-flagged; 'note': worth knowing, the times stay usable), position (the order in which
 --   pages list the checks), words (a run's flag in a few words, as a table cell shows it:
---   "repeated timings"), meaning (what a finding says, as the pages' prose and the docs word it).
+--   "repeated timings"), meaning (what a finding says, as the pages' prose and the docs word it),
+--   tests (what the check tests, in full: the docs' table of checks is generated from it).
 -- include: seeds/quality_checks.csv

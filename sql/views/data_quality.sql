@@ -15,25 +15,8 @@
 -- geometric means leave the run out by default (run_flags.flagged; `report --include-flagged` puts
 -- it back) and the report marks it wherever it appears. A 'note' is worth knowing but leaves the
 -- run's times usable.
--- Checks:
---   repeated_timings (error): the same forward AND backward (and the same reported total, or none
---     on both) as a run of the same stack on a different model of the same machine, which is more
---     likely a copied row than a measurement; the later run (by source path, then line) is
---     flagged, and other_* name the earliest one;
---   memory_above_device (error): the run's memory is above the machine's device memory
---     (results.device_memory_bytes, the sum over its devices): not a measurement of this machine;
---   memory_reservation (note): the stack reports the same memory on every model it ran on the
---     machine (at least two models, memory on each) and it is within 10% of the device memory
---     (at least 90%, at most 100%): what the framework reserves up front (TensorFlow takes nearly
---     all of the card), not what the model needs. Such runs are left out of memory ratios by
---     default (memory_comparison.memory_ratio);
---   total_mismatch (note): the reported total differs from forward + backward by more than
---     1 ms (published numbers are rounded one by one, so 1 ms is rounding); total_ms uses the
---     reported total, the more exact number where forward and backward are truncated;
---   missing_memory (note): no memory given while at least one other run of the same machine and
---     model reports memory (a source that publishes no memory at all, like convnet-benchmarks, is
---     not flagged run by run: there is nothing missing from it).
--- The codes and severities are the seed quality_checks (sql/seeds), which also holds their words.
+-- Checks: the seed quality_checks (sql/seeds/quality_checks.csv) lists each check's code, severity, words
+-- and what it tests (its column `tests`); run_flags computes them.
 SELECT c."check",
        c.severity,
        r.machine_id,
