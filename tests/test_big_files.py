@@ -4,15 +4,18 @@ Both must give exactly the warehouse a plain one-piece read gives. The size
 threshold is lowered so that small generated files take the big-file paths."""
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from bench.generate import write
-from conftest import sha256
+from conftest import ROOT, sha256
 from dlbench import sqlfiles
 from dlbench.errors import InvalidInput
 from dlbench.ingest import pipeline
@@ -203,3 +206,45 @@ def test_checking_a_big_file_with_a_syntax_error_names_it(big):
     assert [(f.line, f.message.split(":")[0]) for f in e.value.findings if f.severity == "error"] == [
         (i + 1, "TOML syntax error")]
     assert not Path("bad.duckdb").exists()
+
+
+THREADED_CALLER = """
+import json, os, sys, threading
+forks = []
+os.register_at_fork(before=lambda: forks.append(os.getpid()))
+# a library with a thread that holds its lock, and whose forked child needs that lock (torch's and
+# jax's thread pools, an allocator's arena): a fork() of this process now deadlocks the child
+lock, held = threading.Lock(), threading.Event()
+
+def hold():
+    with lock:
+        held.set()
+        threading.Event().wait()
+
+threading.Thread(target=hold, daemon=True).start()
+held.wait()
+os.register_at_fork(after_in_child=lock.acquire)
+try:
+    import jax.numpy as jnp  # and the real thing, where it is installed
+
+    jnp.ones(3).sum().block_until_ready()
+except ImportError:
+    pass
+from dlbench.warehouse import build_warehouse
+
+summary = build_warehouse([sys.argv[1]], sys.argv[2])
+print(json.dumps({"runs": summary.counts["runs"], "forks": forks}))
+"""
+
+
+def test_a_caller_with_threads_can_build_from_a_big_file(project):
+    """The workers are not forked from the caller (a fork server, or spawn): a caller whose threads
+    hold locks (one that imported torch or jax) gets its warehouse; it hung in a forked worker before."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the file is read in this process, without workers")
+    write("big.toml", machines=30, models=50, frameworks=20, seed=3)  # about 8 MB: two batches at least
+    env = dict(os.environ, DLBENCH_WORKERS="2", PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", THREADED_CALLER, "big.toml", "w.duckdb"], env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1]) == {"runs": 30 * 50 * 20, "forks": []}
