@@ -290,9 +290,28 @@ def _quiet_start():
         yield
 
 
-# what a worker needs, imported once by the fork server (and `__main__`, which every child of a
-# fork server or a spawn would otherwise import again)
-WORKER_MODULES = ["__main__", __name__, __package__ + ".vector"]
+# what a worker needs, imported once by the fork server
+WORKER_MODULES = [__name__, __package__ + ".vector"]
+
+
+@contextlib.contextmanager
+def _without_main():
+    """While this process starts workers: multiprocessing makes each new process import the
+    caller's main script again (to find functions defined there), unless the script's __spec__
+    names a package's `__main__`. The workers run this module only, so they start as if it did:
+    the caller's script needs no `if __name__ == "__main__":` guard, none of it runs twice, and a
+    worker does not import the command line (typer) for nothing."""
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    from importlib.machinery import ModuleSpec
+
+    main.__spec__ = ModuleSpec(__package__ + ".__main__", None)  # never imported: a marker
+    try:
+        yield
+    finally:
+        main.__spec__ = None
 
 
 def _context():
@@ -339,7 +358,7 @@ def start(path: str, workers: int | None = None, split: bool = True, fast: bool 
     workers = workers or workers_default()
     batch_bytes = FAST_BATCH_BYTES if fast is not False else BATCH_BYTES
     # a file of two batches or more: the fork server starts now, and imports while this process reads
-    ctx = _context() if big and workers > 1 and size > batch_bytes else None
+    ctx = _context() if big and workers > 1 and size > batch_bytes and not _WORKERS_FAILED else None
     if fast is not False and big:
         # the fast path's imports (pyarrow: a sixth of a second, for the workers' Arrow tables) on a
         # thread, while this one reads and hashes the file (which lets go of the GIL)
@@ -361,27 +380,48 @@ def start(path: str, workers: int | None = None, split: bool = True, fast: bool 
         return Reading(path, result, text, [])
     fast = fast is not False
     batches = _batches(sections, batch_bytes)
-    if workers < 2 or len(batches) < 2 or before[:1] != (result.size_bytes,):
+    if workers < 2 or len(batches) < 2 or before[:1] != (result.size_bytes,) or _WORKERS_FAILED:
         # in this process, from the text (a file that changed as it was read: its text is what it has)
         jobs = [Job(path, b, fast, text) for b in batches]
         return Reading(path, result, text, jobs, None, map(_read_batch, jobs))
     ctx = ctx or _context()
     jobs = [Job(path, b, fast, span) for b, span in zip(batches, _spans(path, text, batches, before))]
-    size = len(text)
-    del text  # the workers read the file themselves: its memory goes to the warehouse's rows instead
-    # an executor, not multiprocessing.Pool: a Pool whose workers were killed (SIGTERM to the
-    # process group) can hang its own shutdown; an executor notices dead workers
+    try:
+        pool, results = _pool(ctx, workers, jobs)
+    except Exception:  # no worker process could start: read in this process
+        _workers_failed()
+        jobs = [Job(path, b, fast, text) for b in batches]
+        return Reading(path, result, text, jobs, None, map(_read_batch, jobs))
+    # the workers read the file themselves: this process's copy of its text goes, and its memory
+    # goes to the warehouse's rows instead
+    return Reading(path, result, None, jobs, pool, results, len(text))
+
+
+def _pool(ctx, workers: int, jobs: list[Job]):
+    """An executor reading `jobs` (not multiprocessing.Pool: a Pool whose workers were killed, by
+    SIGTERM to the process group, can hang its own shutdown; an executor notices dead workers),
+    and the iterator of its results."""
     from concurrent.futures import ProcessPoolExecutor
 
     spawn = ctx.get_start_method() == "spawn"  # else a fork server, started quietly by _context()
-    with _quiet_start() if spawn else contextlib.nullcontext():
+    with _without_main(), _quiet_start() if spawn else contextlib.nullcontext():
         pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx, initializer=_quiet_worker,
                                    initargs=(os.getpid(),))
         try:
-            return Reading(path, result, None, jobs, pool, pool.map(_read_batch, jobs), size)
+            return pool, pool.map(_read_batch, jobs)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+_WORKERS_FAILED = False  # no worker process could start in this process: read every file here
+
+
+def _workers_failed() -> None:
+    """Read without workers from now on: they cannot start here (no /dev/shm for their queues' locks,
+    a process limit), and would not the next time either."""
+    global _WORKERS_FAILED
+    _WORKERS_FAILED = True
 
 
 def _spans(path: str, text: str, batches: list[list[Section]], stat: tuple[int, ...]) -> list[Span]:
@@ -414,6 +454,7 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True,
     read has to be redone in one piece (the caller must discard what it sank)."""
     reading = started or start(path, workers, split, fast)
     result, text = reading.result, reading.text
+    done = 0
     try:
         if not reading.loaded:
             return result
@@ -423,13 +464,15 @@ def read(path: str, sink=None, workers: int | None = None, split: bool = True,
             _sink(result, columns(result.rows), sink)
             result.rows = {}
             return result
-        done = 0
         for job, (batch, pieces) in zip(reading.jobs, reading.batches):
             _merge(result, batch, pieces, sink)
             done += job[1][-1].end - job[1][0].start
             if on_progress:
                 on_progress(done, reading.size)
     except BrokenExecutor:
+        if done == 0:  # not one batch came back: the workers could not start (see _workers_failed)
+            _workers_failed()
+            raise SplitUnsafe(f"{path}: no worker process could read it; read it in one piece") from None
         raise WarehouseWriteError(f"cannot build the warehouse: a worker process reading {path} died; "
                                   "the previous warehouse is unchanged") from None
     finally:
