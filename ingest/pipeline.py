@@ -400,18 +400,43 @@ def start(path: str, workers: int | None = None, split: bool = True, fast: bool 
 def _pool(ctx, workers: int, jobs: list[Job]):
     """An executor reading `jobs` (not multiprocessing.Pool: a Pool whose workers were killed, by
     SIGTERM to the process group, can hang its own shutdown; an executor notices dead workers),
-    and the iterator of its results."""
+    and the iterator of its results. From a fork server, the jobs are handed over on a thread:
+    the first waits for the server to have imported the reader, and meanwhile this process goes
+    on (it creates the warehouse)."""
     from concurrent.futures import ProcessPoolExecutor
 
     spawn = ctx.get_start_method() == "spawn"  # else a fork server, started quietly by _context()
-    with _without_main(), _quiet_start() if spawn else contextlib.nullcontext():
+    with _quiet_start() if spawn else contextlib.nullcontext():
         pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx, initializer=_quiet_worker,
                                    initargs=(os.getpid(),))
+        if spawn:
+            try:
+                with _without_main():
+                    return pool, pool.map(_read_batch, jobs)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+    futures: list = []
+    failed: list[BaseException] = []
+
+    def submit() -> None:
         try:
-            return pool, pool.map(_read_batch, jobs)
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+            with _without_main():
+                futures.extend(pool.submit(_read_batch, job) for job in jobs)
+        except BaseException as e:  # shut down meanwhile (Ctrl-C), or no worker could start
+            failed.append(e)
+
+    handing = threading.Thread(target=submit, name="dlbench-submit", daemon=True)
+    handing.start()
+
+    def results():
+        handing.join()
+        if failed:
+            raise BrokenExecutor(f"no worker process could start: {failed[0]!r}")
+        for future in futures:
+            yield future.result()
+
+    return pool, results()
 
 
 _WORKERS_FAILED = False  # no worker process could start in this process: read every file here
