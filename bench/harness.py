@@ -109,7 +109,7 @@ elif os.environ.get("DLBENCH_BENCH_RSS_TREE"):
                     own = int(line.split()[1])
         t = os.times()
         with open(f"{_tree}.{os.getpid()}", "w") as fh:
-            fh.write(f"{own} {t.user + t.system}\n")
+            fh.write(f"{own} {t.user + t.system}\\n")
 
     atexit.register(_dlbench_bench_own)
     from multiprocessing import util as _util
