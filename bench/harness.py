@@ -11,8 +11,11 @@ a peak memory belongs to one measurement only:
   PYTHONPATH). Not ru_maxrss of RUSAGE_SELF: Linux carries the spawning
   process's peak across exec into it, so it would count the harness;
 * peak of its largest child (the ingest's worker processes): ru_maxrss of
-  RUSAGE_CHILDREN, read by the same hook (the workers are reaped by then;
-  a forked worker's RSS counts the pages it shares with the ingest);
+  RUSAGE_CHILDREN, read by the same hook, for the children it forked and reaped;
+  for the processes it starts rather than forks (the ingest's fork server) and
+  those they fork (its workers), the VmHWM each writes when it ends (the harness
+  waits for the command's whole session to end; a worker's RSS counts the pages
+  it shares with the process it was forked from). Their CPU time is added too;
 * for the ingest, also the sum of VmRSS over the process and its descendants,
   sampled every 20 ms from /proc (approximate: pages shared after a fork are
   counted in every process that maps them).
@@ -23,6 +26,7 @@ two warehouses' contents. Figures go to a markdown file and a JSON file.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -92,6 +96,29 @@ if _rss_file:
             fh.write(f"{own} {children}\\n")
 
     atexit.register(_dlbench_bench_rss)
+    # the processes it starts rather than forks (the ingest's fork server, and the workers that forks)
+    os.environ["DLBENCH_BENCH_RSS_TREE"] = _rss_file
+elif os.environ.get("DLBENCH_BENCH_RSS_TREE"):
+    import atexit
+
+    def _dlbench_bench_own(_tree=os.environ["DLBENCH_BENCH_RSS_TREE"]):
+        own = 0
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    own = int(line.split()[1])
+        t = os.times()
+        with open(f"{_tree}.{os.getpid()}", "w") as fh:
+            fh.write(f"{own} {t.user + t.system}\\n")
+
+    atexit.register(_dlbench_bench_own)
+    from multiprocessing import util as _util
+
+    class _Mark:  # multiprocessing's children end with os._exit: their finalizers, not atexit
+        pass
+
+    _mark = _Mark()
+    _util.register_after_fork(_mark, lambda _: _util.Finalize(None, _dlbench_bench_own, exitpriority=0))
 '''
 
 STALE_SCRIPT = '''\
@@ -282,7 +309,7 @@ class Runner:
             cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             proc = subprocess.Popen(cmd, cwd=cwd, env=self.env(rss_file), stdin=subprocess.DEVNULL,
-                                    stdout=out, stderr=err)
+                                    stdout=out, stderr=err, start_new_session=True)
             sampler = None
             if sample_tree:
                 sampler = _TreeSampler(proc.pid)
@@ -291,6 +318,7 @@ class Runner:
             wall = time.perf_counter() - start
             cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+            _wait_for_group(proc.pid)  # a fork server ends after the process: its record is then written
             if sampler:
                 sampler.done.set()
                 sampler.join()
@@ -315,7 +343,41 @@ class Runner:
             os.unlink(rss_file)
         except (OSError, ValueError):
             pass
+        descendants = _descendant_records(rss_file)  # not reaped by the process: not in its rusage
+        if descendants and children is not None:
+            children = max([children] + [peak for peak, _ in descendants])
+            cpu += sum(c for _, c in descendants)
         return Sample(wall, own, children, sampler.peak if sampler else None, stdout, cpu)
+
+
+def _wait_for_group(pgid: int, timeout: float = 10.0) -> None:
+    """Wait until no process of the group `pgid` (the measured command's session) is left."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.01)
+
+
+def _descendant_records(rss_file: str) -> list[tuple[int, float]]:
+    """(peak RSS bytes, CPU s) of each process the measured one started rather than forked, and of
+    those it forked (an ingest's fork server and its workers), as the hook wrote them; removed."""
+    out = []
+    folder, prefix = os.path.split(rss_file)
+    for name in os.listdir(folder):
+        if name.startswith(os.path.basename(prefix) + "."):
+            path = os.path.join(folder, name)
+            try:
+                with open(path) as fh:
+                    kib, cpu = fh.read().split()
+                out.append((int(kib) * 1024, float(cpu)))
+            except (OSError, ValueError):
+                pass
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+    return out
 
 
 def _last_json(stdout: str):
@@ -1098,8 +1160,8 @@ def markdown(res: dict) -> str:
         "Wall times are medians of the samples (the JSON has every sample; the floor and the full ingest",
         "run once untimed before their interleaved rounds); peak memory is the largest",
         "max RSS over the samples: the process's own (its VmHWM, read at exit) and its largest child's",
-        "(`RUSAGE_CHILDREN` at exit: the ingest's worker processes, whose RSS counts the pages they share",
-        "with the ingest after the fork). MB = 10^6 bytes.",
+        "(the ingest's worker processes, forked from its fork server: each one's VmHWM at its end, which counts",
+        "the pages it shares with the fork server). MB = 10^6 bytes.",
         "",
         f"## The {bl}-run file",
         "",

@@ -78,9 +78,3 @@ def cli(*args, **kw):
 
     return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False, **kw)
 
-
-def pytest_collection_modifyitems(items):
-    """The collector's tests run last: some import JAX into this process, and JAX starts threads, after
-    which a fork() (the parallel reader's workers, tests/test_big_files.py) can deadlock. The order is
-    otherwise kept (a stable sort)."""
-    items.sort(key=lambda item: item.nodeid.replace("\\", "/").startswith("tests/collect/"))

@@ -4,15 +4,19 @@ Both must give exactly the warehouse a plain one-piece read gives. The size
 threshold is lowered so that small generated files take the big-file paths."""
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from bench.generate import write
-from conftest import sha256
+from conftest import ROOT, sha256
 from dlbench import sqlfiles
 from dlbench.errors import InvalidInput
 from dlbench.ingest import pipeline
@@ -203,3 +207,92 @@ def test_checking_a_big_file_with_a_syntax_error_names_it(big):
     assert [(f.line, f.message.split(":")[0]) for f in e.value.findings if f.severity == "error"] == [
         (i + 1, "TOML syntax error")]
     assert not Path("bad.duckdb").exists()
+
+
+THREADED_CALLER = """
+import json, os, sys, threading
+forks = []
+os.register_at_fork(before=lambda: forks.append(os.getpid()))
+# a library with a thread that holds its lock, and whose forked child needs that lock (torch's and
+# jax's thread pools, an allocator's arena): a fork() of this process now deadlocks the child
+lock, held = threading.Lock(), threading.Event()
+
+def hold():
+    with lock:
+        held.set()
+        threading.Event().wait()
+
+threading.Thread(target=hold, daemon=True).start()
+held.wait()
+os.register_at_fork(after_in_child=lock.acquire)
+try:
+    import jax.numpy as jnp  # and the real thing, where it is installed
+
+    jnp.ones(3).sum().block_until_ready()
+except ImportError:
+    pass
+from dlbench.warehouse import build_warehouse
+
+summary = build_warehouse([sys.argv[1]], sys.argv[2])  # at the top level: no `__main__` guard
+from multiprocessing import forkserver
+
+served = forkserver._forkserver._forkserver_pid is not None
+print(json.dumps({"runs": summary.counts["runs"], "forks": forks, "fork_server": served}))
+"""
+
+
+def test_a_caller_with_threads_can_build_from_a_big_file(project):
+    """The workers are not forked from the caller (a fork server, or spawn): a caller whose threads
+    hold locks (one that imported torch or jax) gets its warehouse; it hung in a forked worker before.
+    The caller is a script without a `__main__` guard, which the workers do not import again."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the file is read in this process, without workers")
+    write("big.toml", machines=30, models=50, frameworks=20, seed=3)  # about 8 MB: two batches at least
+    env = dict(os.environ, DLBENCH_WORKERS="2", PYTHONPATH=str(ROOT))
+    Path("caller.py").write_text(THREADED_CALLER)
+    proc = subprocess.run([sys.executable, "caller.py", "big.toml", "w.duckdb"], env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1]) == {"runs": 30 * 50 * 20, "forks": [], "fork_server": True}
+
+
+def _plain(batch, pieces) -> tuple:
+    """A batch's findings, facts and columns, comparable (Arrow tables as lists of rows)."""
+    cols = [{t: d.to_pylist() if hasattr(d, "to_pylist") else d for t, d in p.items()} for p in pieces]
+    return ([str(f) for f in batch.findings], batch.machines, batch.machine_lines, batch.sections, cols,
+            [a.to_pylist() for a in batch.fast_run_ids])
+
+
+def test_a_worker_reads_its_byte_range_and_notices_a_changed_file(project):
+    """A worker is given a byte range of the file, not its text: after a byte order mark and
+    non-ASCII text, the range holds the very text the main process split; a file changed since
+    (its stat), or a range that is not that text, raises FileChanged (the file is read again in one
+    piece)."""
+    from conftest import SEED
+    from dlbench.ingest.document import load_file
+
+    section = SEED.read_text()[SEED.read_text().index("[nvidia-titan-x]"):]
+    text = "".join(section.replace("nvidia-titan-x", f"box-{i}").replace("\n", "\n# résumé ✓ 日本\n", 1)
+                   for i in range(9))
+    Path("u.toml").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    _, loaded = load_file("u.toml")
+    assert loaded == text and not text.isascii()
+    sections = pipeline.split_sections(loaded)
+    batches = pipeline._batches(sections, sections[2].end - sections[0].start)  # three sections each
+    stat = pipeline._identity(os.stat("u.toml"))
+    spans = pipeline._spans("u.toml", loaded, batches, stat)
+    assert len(batches) == 3 and spans[0].start == 3 and spans[-1].end == os.path.getsize("u.toml")
+    for fast in (True, False):
+        for batch, span in zip(batches, spans):
+            by_range = pipeline._read_batch(pipeline.Job("u.toml", batch, fast, span))
+            by_text = pipeline._read_batch(pipeline.Job("u.toml", batch, fast, loaded))
+            assert _plain(*by_range) == _plain(*by_text)
+            assert len(by_range[0].sections) == 3
+    job = pipeline.Job("u.toml", batches[1], True, spans[1])
+    with pytest.raises(pipeline.FileChanged, match="u.toml changed while it was read"):  # a byte off
+        pipeline._read_batch(job._replace(source=dataclasses.replace(spans[1], start=spans[1].start + 1)))
+    st = os.stat("u.toml")
+    os.utime("u.toml", ns=(st.st_atime_ns, st.st_mtime_ns + 1000))  # same bytes, but touched
+    with pytest.raises(pipeline.FileChanged):
+        pipeline._read_batch(job)
+    assert issubclass(pipeline.FileChanged, pipeline.SplitUnsafe)
