@@ -107,8 +107,8 @@ class Comparison:
         """One row per pair of stacks (and machines): its geometric mean ratio over models."""
         seen, out = set(), []
         for r in self.rows:  # stacks by their keys, as the SQL groups them: two may look alike
-            key = (r["baseline_machine_key"], r["baseline_stack_key"], r["contender_machine_key"],
-                   r["contender_stack_key"])
+            key = (r["baseline_machine_key"], r["baseline_stack_id"], r["contender_machine_key"],
+                   r["contender_stack_id"])
             if r["geomean_ratio"] is None or key in seen:
                 continue
             seen.add(key)

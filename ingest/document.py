@@ -168,6 +168,13 @@ def run_id_of(natural: RunKey) -> int:
     return stable_id("run", *natural)
 
 
+def config_id_of(natural: RunKey) -> int:
+    """The id of a run's configuration: its natural key without the date. The same configuration
+    measured on two days is two runs (two run_ids) of one config_id: what two states of a
+    comparison pair on (dlbench compare old.toml new.toml, collected on different days)."""
+    return stable_id("config", *natural._replace(date=None))
+
+
 def stack_ids_of(framework: str, version: str, libs, has_libraries: bool, precision: str | None) -> tuple[int, int]:
     """A stack's ids, (stack_id, base_stack_id): what every view groups, pairs and partitions runs
     of one stack by (`stack` and `base_stack`, the display strings, only show them); base_stack_id
@@ -275,7 +282,7 @@ _FAST_KEYS = FRAMEWORK_KEYS - SAMPLES.keys() - RUN_METADATA.keys()
 TUPLE_COLUMNS = {
     "runs": ("run_id", "machine_id", "model_id", "framework_id", "source_id", "position", "line", "precision",
              "label", "libraries", "has_libraries", "extra",
-             "date", "stack_id", "base_stack_id"),
+             "date", "stack_id", "base_stack_id", "config_id"),
     "measurements": ("run_id", "metric", "key", "value", "unit", "written"),
     "samples": ("run_id", "metric", "iteration", "value_ms", "written"),
 }
@@ -821,7 +828,8 @@ class _Reader(_Checks):
         # runs and measurements are the bulk: tuples in TUPLE_COLUMNS order, not dicts
         self.rows["runs"].append((
             run_id, machine_id, model_id, framework_id, self.source_id, path[-1], line, precision, label,
-            libraries_label(libs) if libs else None, "libraries" in f, _extra_json(extra), date, *stack_ids))
+            libraries_label(libs) if libs else None, "libraries" in f, _extra_json(extra), date, *stack_ids,
+            config_id_of(natural)))
         for lr in lib_rows:
             lr["run_id"] = run_id
             self.rows["run_libraries"].append(lr)

@@ -299,8 +299,14 @@ def read(file: str, text: str, sections: list) -> Batch:
     # here has no mode, threads or date of its own); no part holds \x1f (plain strings, JSON)
     prefixes = pa.array([key_text("run", *run_key(m.workload, "", "", (), None)[:-4], "") for m in models],
                         pa.string()).take(fw_model)
-    keys = pc.binary_join_element_wise(prefixes, pa.array(suffixes, pa.string()).take(stack.indices), "")
+    stack_suffixes = pa.array(suffixes, pa.string()).take(stack.indices)
+    keys = pc.binary_join_element_wise(prefixes, stack_suffixes, "")
     run_id = pa.array([id_of_text(k) for k in keys.cast(pa.binary()).to_pylist()], pa.int64())
+    # config_id_of: the same key without the date, under its own name
+    config_prefixes = pa.array([key_text("config", *run_key(m.workload._replace(date=None), "", "", (), None)[:-4], "")
+                                for m in models], pa.string()).take(fw_model)
+    config_keys = pc.binary_join_element_wise(config_prefixes, stack_suffixes, "")
+    config_id = pa.array([id_of_text(k) for k in config_keys.cast(pa.binary()).to_pylist()], pa.int64())
     machine_ids = pa.array([m.machine_id for m in models], pa.int64())
     model_ids = pa.array([m.model_id for m in models], pa.int64())
     has_libraries = pc.greater(pc.subtract(pa.concat_arrays([lib_start.slice(1), pa.array([n_lib], pa.int64())]),
@@ -315,7 +321,7 @@ def read(file: str, text: str, sections: list) -> Batch:
         "precision": precision, "label": label, "libraries": pa.array(labels, pa.string()).take(stack.indices),
         "has_libraries": has_libraries, "extra": none, "date": none,
         "stack_id": pa.array(stack_ids, pa.int64()).take(stack.indices),
-        "base_stack_id": pa.array(base_stack_ids, pa.int64()).take(stack.indices)})}
+        "base_stack_id": pa.array(base_stack_ids, pa.int64()).take(stack.indices), "config_id": config_id})}
     tables["run_libraries"] = pa.table({
         "position": pc.cast(lib_position, pa.int32()), "name": lib_name, "version": lib_version,
         "line": pc.cast(h_line.filter(lib_header), pa.int32()), "extra": pa.nulls(n_lib, pa.string()),

@@ -452,6 +452,33 @@ def test_two_states_pair_on_run_id(project):
         assert con.execute("select count(*) from runs where run_id = ?", [missing["baseline_run_id"]]).fetchone() == (0,)
 
 
+def test_two_states_measured_on_other_days_pair_on_their_configuration(project):
+    """The date is part of a run's natural key (a stack measured again later is another run), so two
+    states collected on different days share no run_id: they pair on config_id, the key without the
+    date. A state holding one configuration on two days is represented by its most recent run."""
+    def dated(name: str, *dates: str) -> str:
+        text = (ROOT / "tests" / "data" / f"compare_{name}.toml").read_text()
+        parts = text.split("[[ci-box.models.frameworks]]\n")
+        return parts[0] + "".join(f"[[ci-box.models.frameworks]]\ndate = {dates[0]}\n" + p for p in parts[1:])
+
+    Path("main.toml").write_text(dated("main", "2026-12-01"))
+    # the contender: the PR's numbers today, and the main branch's numbers again on an older day
+    Path("pr.toml").write_text(dated("pr", "2026-12-04"))
+    Path("old.toml").write_text(dated("main", "2026-11-01"))
+    build_warehouse(["main.toml"], "main.duckdb")
+    build_warehouse(["pr.toml", "old.toml"], "pr.duckdb")
+    doc = json.loads(cli("compare", "main.duckdb", "pr.duckdb", "--format", "json").stdout)
+    paired = [r for r in doc["rows"] if r["contender_run_id"] is not None]
+    assert len(paired) == 8  # every configuration of main.toml, JAX ResNet-50 from the older file
+    assert all(r["baseline_run_id"] != r["contender_run_id"] for r in paired)  # other days: other run_ids
+    with closing(duckdb.connect("pr.duckdb", read_only=True)) as con:
+        dates = dict(con.execute("select run_id, date from runs").fetchall())
+    # where pr.duckdb has a configuration on both days, the run of 2026-12-04 is the one compared
+    assert {dates[r["contender_run_id"]] for r in paired} == {"2026-12-04", "2026-11-01"}
+    assert sum(dates[r["contender_run_id"]] == "2026-12-04" for r in paired) == 7
+    assert [r for r in doc["rows"] if r["mark"] == "!"] == []
+
+
 def test_selector_keys_are_the_seed_and_each_has_values(seed_db):
     """The selector keys are written once, in sql/seeds/compare_selector_keys.csv: compare.py reads
     them, the macro joins them, and fragments/selector_values.sql gives each of them values (and no

@@ -1,4 +1,4 @@
--- Fragment (CTEs, each followed by a comma): the inputs of compare_keys.sql and compare_stats.sql
+-- Fragment (CTEs, each followed by a comma): the inputs of compare_stats.sql
 -- when both sides of a comparison are runs of this one warehouse: `state_results`, `state_stats`
 -- and `state_samples` are the views results, run_stats and run_samples with a column `state`
 -- (which warehouse a row is from; a number, cheap to join on; here always 0). dlbench compare's

@@ -1,7 +1,7 @@
 -- Fragment (CTEs; the last of a WITH list): the statistics of a comparison, shared by the view
 -- comparisons, the compare(...) macro and dlbench compare's two states. It reads `pairs`
 -- (baseline_state, baseline_run_id, contender_state, contender_run_id, metric, factor, alpha: which
--- runs to compare, on which metric, with which thresholds), `compared_runs` (compare_keys.sql),
+-- runs to compare, on which metric, with which thresholds), `state_results` (runs with their stack_id and base_stack_id, as results gives them),
 -- `state_stats` and `state_samples` (run_stats and run_samples with their `state`), and defines
 -- `summarized`: one row per pair with both sides' keys, values, ratio, U, p, status, mark and the
 -- geometric mean over the models of the pair's stacks.
@@ -34,9 +34,9 @@ side_stats AS (
 sided AS (
     SELECT p.baseline_run_id, p.contender_run_id, p.metric, p.factor, p.alpha,
            b.machine_id AS baseline_machine_id, b.machine_key AS baseline_machine_key, b.model_key, b.model,
-           b.stack AS baseline_stack, b.stack_key AS baseline_stack_key, b.source AS baseline_source,
+           b.stack AS baseline_stack, b.stack_id AS baseline_stack_id, b.source AS baseline_source,
            c.machine_id AS contender_machine_id, c.machine_key AS contender_machine_key,
-           c.stack AS contender_stack, c.stack_key AS contender_stack_key, c.source AS contender_source,
+           c.stack AS contender_stack, c.stack_id AS contender_stack_id, c.source AS contender_source,
            st.baseline_n, st.contender_n,
            st.baseline_ci_low, st.baseline_ci_high, st.contender_ci_low, st.contender_ci_high,
            coalesce(st.baseline_median, CASE p.metric WHEN 'forward_ms' THEN b.forward_ms
@@ -48,8 +48,8 @@ sided AS (
                                                        WHEN 'total_ms' THEN c.total_ms
                                                        WHEN 'memory_bytes' THEN c.memory_bytes END) AS contender_value
     FROM pairs AS p
-    JOIN compared_runs AS b ON b.state = p.baseline_state AND b.run_id = p.baseline_run_id
-    JOIN compared_runs AS c ON c.state = p.contender_state AND c.run_id = p.contender_run_id
+    JOIN state_results AS b ON b.state = p.baseline_state AND b.run_id = p.baseline_run_id
+    JOIN state_results AS c ON c.state = p.contender_state AND c.run_id = p.contender_run_id
     LEFT JOIN side_stats AS st
       ON st.baseline_run_id = p.baseline_run_id AND st.contender_run_id = p.contender_run_id
      AND st.metric = p.metric
@@ -159,6 +159,6 @@ summarized AS (
                 THEN exp(avg(ln(m.ratio)) OVER w + sqrt(sum(power((ln(m.ratio_high) - ln(m.ratio_low)) / 2, 2)) OVER w)
                          / count(m.ratio) OVER w) END AS geomean_high
     FROM marked AS m
-    WINDOW w AS (PARTITION BY m.baseline_machine_id, m.baseline_stack_key, m.contender_machine_id,
-                              m.contender_stack_key, m.metric)
+    WINDOW w AS (PARTITION BY m.baseline_machine_id, m.baseline_stack_id, m.contender_machine_id,
+                              m.contender_stack_id, m.metric)
 )

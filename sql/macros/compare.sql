@@ -8,7 +8,7 @@
 -- Matching rule: a baseline run and a contender run pair up when they are on the same model
 -- (model_key) and are distinct runs, and, unless a selector names the dimension (the seed's column
 -- `frees`), on the same machine, with the same precision (precision_key), and with the same stack
--- (base_stack_key: framework, version, libraries; all three may differ once either selector names one
+-- (base_stack_id: framework, version, libraries; all three may differ once either selector names one
 -- of them). The source never has to agree.
 -- So compare('framework=torch,version=2.13', 'framework=torch,version=2.14') pairs runs of one
 -- machine and precision, and compare('machine=box-a', 'machine=box-b') one stack on two machines.
@@ -16,12 +16,11 @@
 -- and one row with mark '!' (status 'missing in the contender') for each baseline run no contender
 -- run pairs with. Columns as `comparisons`, with baseline_machine_key and contender_machine_key
 -- instead of machine_id and machine_key, and baseline_source, contender_source, and
--- baseline_stack_key, contender_stack_key (the stacks' identities: sql/fragments/compare_keys.sql).
+-- baseline_stack_id, contender_stack_id (the stacks' identities, results.stack_id).
 -- Use: SELECT * FROM compare('framework=jax', 'framework=torch') ORDER BY ratio DESC;
 CREATE MACRO compare(baseline, contender, metric_name := 'total_ms', factor := 1.10, alpha := 0.01) AS TABLE
 WITH
 -- include: fragments/compare_one_state.sql
--- include: fragments/compare_keys.sql
 -- include: fragments/selector_values.sql
 selector_keys AS (
     -- include: seeds/compare_selector_keys.csv
@@ -71,8 +70,8 @@ chosen AS (
     SELECT r.*, n.side,
            CASE WHEN x.machine THEN 0 ELSE r.machine_id END AS machine_match,
            CASE WHEN x.precision THEN '' ELSE r.precision_key END AS precision_match,
-           CASE WHEN x.stack THEN '' ELSE r.base_stack_key END AS stack_match
-    FROM compared_runs AS r
+           CASE WHEN x.stack THEN 0 ELSE r.base_stack_id END AS stack_match
+    FROM state_results AS r
     JOIN needed AS n ON n.any_term
     LEFT JOIN held AS h ON h.side = n.side AND h.run_id = r.run_id
     CROSS JOIN named AS x

@@ -142,7 +142,9 @@ CREATE TABLE runs (
     date           VARCHAR,            -- when it was measured: "2016-02-28" (a TOML date) or "2015" (a year)
     stack_id       BIGINT NOT NULL,    -- the stack's identity (ingest.document.stack_ids_of): framework and version
                                        -- case-folded ("unknown" = not published), library set, precision
-    base_stack_id  BIGINT NOT NULL     -- the same without the precision (pairs fp16 with fp32)
+    base_stack_id  BIGINT NOT NULL,    -- the same without the precision (pairs fp16 with fp32)
+    config_id      BIGINT NOT NULL     -- the natural key without the date (ingest.document.config_id_of):
+                                       -- one configuration measured on several days; two states pair on it
 );
 
 -- One row per library entry of a run. Grain: (run_id, position).

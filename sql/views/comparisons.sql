@@ -25,7 +25,7 @@
 --   geomean_ratio, geomean_low, geomean_high, geomean_models: the geometric mean of the ratios over
 --     the models this pair of stacks shares on the machine, per metric, and its interval (see
 --     sql/fragments/compare_stats.sql, the statistics this view shares with compare(...)); stacks
---     are told apart by their keys (sql/fragments/compare_keys.sql), not by their display strings.
+--     are told apart by their stack_id (results), not by their display strings.
 WITH metrics AS (
     SELECT 'forward_ms' AS metric
     UNION ALL SELECT 'backward_ms'
@@ -41,7 +41,6 @@ pairs AS (
     CROSS JOIN metrics AS m
 ),
 -- include: fragments/compare_one_state.sql
--- include: fragments/compare_keys.sql
 -- include: fragments/compare_stats.sql
 SELECT s.baseline_machine_id AS machine_id,
        s.baseline_machine_key AS machine_key,

@@ -39,6 +39,8 @@
 --     view groups, pairs and partitions by it; `stack` is only its display ("Torch"/"unknown" and
 --     "Torch"/"Unknown" are one stack; "Torch"/"1 2" and "Torch 1"/"2" show alike but are two);
 --   base_stack_id: the same without the precision (base_stack's identity);
+--   config_id: the run's natural key without its date (runs.config_id): the same configuration
+--     measured on other days has other run_ids and this config_id (two states of a comparison pair on it);
 --   forward_ms, backward_ms: milliseconds per minibatch as written;
 --   total_ms: the reported total when the run gives one (published totals are rounded on their
 --     own, while convnet-benchmarks truncates forward and backward: the published total is the
@@ -119,6 +121,7 @@ keyed AS (
            r.label,
            r.stack_id,
            r.base_stack_id,
+           r.config_id,
            coalesce(r.date, mo.date) AS date,
            lower(f.name) AS framework_key,
            lower(f.version) <> 'unknown' AS version_known,
@@ -182,6 +185,7 @@ SELECT run_id,
        stack_name || CASE WHEN native IS NOT NULL THEN ' (' || native || ')' ELSE '' END AS base_stack,
        stack_id,
        base_stack_id,
+       config_id,
        forward_ms,
        backward_ms,
        coalesce(reported_total_ms, summed_total_ms) AS total_ms,
