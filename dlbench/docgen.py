@@ -44,6 +44,8 @@ ENV = {
                              "`abort`, `raise` or `hang` (for the Ctrl-C test); `tests/collect/test_collect_run.py` "
                              "checks that a crashed run becomes a failed run",
     "DLBENCH_BENCH_RSS": "internal to the benchmark harness: where a measured process writes its peak memory",
+    "DLBENCH_BENCH_RSS_TREE": "internal to the benchmark harness: where each process a measured ingest starts "
+                              "(its fork server's workers) writes its own peak memory and CPU time",
     "DLBENCH_SCREENSHOT": "**test hook**: a path such as `docs/site-model-page.png` where "
                           "`tests/test_site_browser.py -k screenshot` saves the site's model page",
     "UPDATE_GOLDEN": "**test hook**: `1` rewrites the golden reports in `tests/golden/` instead of comparing",
