@@ -248,7 +248,7 @@ def test_both_readers_give_the_same_ids_for_workloads_and_stacks(tmp_path):
     rows, _, _ = read(src, True)
     columns = sorted(["run_id", "machine_id", "model_id", "framework_id", "source_id", "position", "line",
                       "precision", "label", "libraries", "has_libraries", "extra", "date", "stack_id",
-                      "base_stack_id"])
+                      "base_stack_id", "config_id"])
     runs = [dict(zip(columns, r)) for r in rows["runs"]]
     # two runs (the stack written two ways) of one stack: case and an unpublished version do not matter
     assert len({r["run_id"] for r in runs}) == 2 and len({r["stack_id"] for r in runs}) == 1
