@@ -431,7 +431,8 @@ def schema(
 
 
 COLLECT_SUMMARY = ("model", "framework", "version", "precision", "batch_size", "status", "forward_ms",
-                   "backward_ms", "total_ms", "forward_iqr_ms", "backward_iqr_ms", "memory_mb", "threads", "wall_s")
+                   "backward_ms", "total_ms", "forward_iqr_ms", "backward_iqr_ms", "memory_mb", "threads", "wall_s",
+                   "process", "effective_parallelism", "process_memory_mb", "tensor_memory_mb", "note")
 
 
 @app.command()
@@ -459,6 +460,14 @@ def collect(
                                             help="Seconds one run may take before it is killed."),
     fmt: Optional[str] = typer.Option(None, "--format", help="The summary table: markdown (default on a terminal), "
                                       "csv (default otherwise), json, ndjson."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1,
+                                          help="Intra-op threads of every framework (CPU affinity plus the "
+                                               "framework's setting). Default: the CPUs this process may use."),
+    repeats: int = typer.Option(3, "--repeats", min=1,
+                                help="Fresh processes per configuration, interleaved round by round."),
+    accumulate_gradients: bool = typer.Option(False, "--accumulate-gradients",
+                                              help="PyTorch keeps its gradients between steps (torch7's "
+                                                   "semantics) instead of clearing them before each."),
 ):
     """Measure PyTorch and JAX on this machine and write a submission file.
 
@@ -472,12 +481,13 @@ def collect(
     from .output import render
 
     fmt = _out_format(fmt)
-    bar = _collect_bar(len(framework or [1, 2]) * len(model or [1, 2, 3, 4]) * (warmup + iterations))
+    bar = _collect_bar(len(framework or [1, 2]) * len(model or [1, 2, 3, 4]) * (warmup + iterations) * repeats)
     try:
         result = run_collect(framework or ["torch", "jax"], model or ["alexnet", "overfeat", "vgg_a", "googlenet"],
                              batch_size=batch_size, precision=precision, iterations=iterations, warmup=warmup,
                              device=device, output=output, machine_key=machine_key, replace=replace,
-                             progress=bar, input_gradient=input_gradient, timeout_s=timeout)
+                             progress=bar, input_gradient=input_gradient, timeout_s=timeout, repeats=repeats,
+                             threads=threads, accumulate_gradients=accumulate_gradients)
     except KeyboardInterrupt:
         _err("Interrupted; nothing was written.")
         raise typer.Exit(code=130) from None
