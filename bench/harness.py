@@ -914,8 +914,8 @@ COLLECT_HEADING = "## `dlbench collect`: fidelity"
 FIDELITY_TOLERANCE = 0.05  # an adapter's forward + backward / the framework's plain step: within 1.00 ± this
 
 
-def collect_case(opts: Options, frameworks=("torch", "jax"), model: str = "alexnet", batch_size: int = 4,
-                 pairs: int = 10, iterations: int = 5) -> list[dict]:
+def collect_case(opts: Options, frameworks=("torch", "jax"), model: str = "alexnet", batch_size: int = 2,
+                 pairs: int = 10, iterations: int = 3) -> list[dict]:
     """dlbench.collect.fidelity.measure_fidelity for each framework: the adapter's forward + backward
     through the collector's protocol against an independent plain training step of the framework
     (torch.utils.benchmark.Timer; a hand-written jit(value_and_grad)), interleaved pair by pair."""
@@ -945,7 +945,8 @@ def collect_markdown(res: dict) -> str:
              f"Each pair times {n} steps of the adapter through the collector's protocol (forward and backward "
              f"timed apart, summed; torch's gradients cleared outside the timed region) and {n} of an independent "
              "plain training step of the framework, in alternating order: PyTorch "
-             "`torch.utils.benchmark.Timer` over `zero_grad(set_to_none=True); model(x).backward(g)`, JAX a "
+             "`torch.utils.benchmark.Timer` over `model(x).backward(g)`, one step per `timeit(1)` after its setup "
+             "`zero_grad(set_to_none=True)` (untimed, as the collector's), JAX a "
              "hand-written `jax.jit(jax.value_and_grad(loss))` with loss = sum(output * g). Ratio = the "
              "adapter's median step / the reference's, per pair; the median [IQR] over the pairs. The "
              "machine is shared: see the load average above and per framework.", "",

@@ -203,12 +203,12 @@ def test_collect_fidelity_section_and_targets():
            "load_before": [1.0], "load_after": [1.0], "collect": rows}
     targets = harness.collect_targets(rows)
     assert [(t["target"].split(":")[0], round(t["measured"], 3), t["met"]) for t in targets] == [
-        ("`collect` torch", 0.906, False), ("`collect` jax", 1.029, True)]
+        ("`collect` torch", 0.925, False), ("`collect` jax", 1.029, True)]
     good = [dict(rows[0], ratio=1.04), dict(rows[1], ratio=0.951)]
     assert [t["met"] for t in harness.collect_targets(good)] == [True, True]
     assert all(r["pairs"] == len(r["ratios"]) and r["ratio_q1"] <= r["ratio"] <= r["ratio_q3"] for r in rows)
     text = harness.collect_markdown(res)
     assert text.startswith(harness.COLLECT_HEADING + "\n")
-    assert "| torch | 4 | 2 | 10 | 604.0 | 1,409.4 | 1,987.3 | 2,124.8 | 0.906 [0.803-1.037] | 6.65, 7.05 |" in text
+    assert "| torch | 2 | 2 | 10 | 50.4 | 140.3 | 190.6 | 198.9 | 0.925 [0.899-0.984] | 3.23, 2.56 |" in text
     merged = harness.merge_section("# x\n\n## a\n\n1\n\n" + text + "\n## b\n\n2\n", harness.COLLECT_HEADING, "NEW\n")
     assert merged == "# x\n\n## a\n\n1\n\nNEW\n\n## b\n\n2\n"
