@@ -334,3 +334,32 @@ def test_worker_pins_before_the_framework_import(monkeypatch):
         "XLA_FLAGS"]
     fake_os.environ.clear()
     assert worker.pin_threads(2) == [1, 2] and "XLA_FLAGS" not in fake_os.environ
+
+
+def test_cli_passes_threads_repeats_and_accumulate(fake_processes, tmp_path, monkeypatch):
+    """`dlbench collect --threads 1 --repeats 2 --accumulate-gradients`: every process gets those, the
+    summary has a row per process, and the note column flags a process whose load was high."""
+    from conftest import cli
+
+    specs = []
+    real = api.run_one
+
+    def spy(spec, **kw):
+        specs.append(spec)
+        result = real(spec, **kw)
+        if len(specs) == 2:
+            result.data = dict(result.data, load_after=99.0)
+        return result
+
+    monkeypatch.setattr(api, "run_one", spy)
+    out = tmp_path / "o.toml"
+    result = cli("collect", "--framework", "torch", "--model", "alexnet", "--batch-size", "1", "--iterations", "2",
+                 "--threads", "1", "--repeats", "2", "--accumulate-gradients", "--output", out, "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    assert [(s.threads, s.accumulate_gradients) for s in specs] == [(1, True), (1, True)]
+    header, *rows = result.stdout.splitlines()
+    cols = header.split(",")
+    assert [r.split(",")[cols.index("process")] for r in rows] == ["1", "2"]
+    assert rows[0].endswith(",") and "load average up to 99.00" in rows[1]
+    (run,) = tomli.loads(out.read_text())[next(iter(tomli.loads(out.read_text())))]["models"][0]["frameworks"]
+    assert run["accumulate_gradients"] is True and len(run["forward_samples"]) == 2
