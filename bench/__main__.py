@@ -5,7 +5,7 @@
     python -m bench --machines 2 --small-machines 1 --models 3 --frameworks 4 --skip-slow \\
         --out /tmp/b --results /tmp/b/RESULTS.md      # a smoke run
     python -m bench --only site          # the site case alone: its section, printed (RESULTS.md untouched)
-    python -m bench --only collect       # dlbench collect against a bare framework loop: its section of RESULTS.md
+    python -m bench --only collect       # dlbench collect against plain framework steps: its section of RESULTS.md
 
 Writes the markdown table to --results (default bench/RESULTS.md) and to stdout,
 and every figure as JSON to --json (default <out>/results.json). See bench/harness.py.
@@ -44,7 +44,7 @@ def parse(argv=None) -> harness.Options:
                    help="write the markdown tables here (default bench/RESULTS.md; with --only: nowhere)")
     p.add_argument("--only", choices=["site", "compare", "collect"], default=None,
                    help="run one case alone: site (`cli.py site` at both sizes; its figures go to stdout and "
-                        "<out>/site.json), compare or collect (the collector's fidelity against a bare loop of "
+                        "<out>/site.json), compare or collect (the adapters against plain training steps of "
                         "torch and jax; needs the collect extra); for these two, their section of --results is "
                         "replaced, the rest kept")
     p.add_argument("--site-repeats", type=_count, default=3, help="samples of `cli.py site` at each size (default 3)")

@@ -400,7 +400,8 @@ def schema(output: OutputFile = None):
 
 
 COLLECT_SUMMARY = ("model", "framework", "version", "precision", "batch_size", "status", "forward_ms",
-                   "backward_ms", "total_ms", "forward_iqr_ms", "backward_iqr_ms", "memory_mb", "threads", "wall_s")
+                   "backward_ms", "total_ms", "forward_iqr_ms", "backward_iqr_ms", "memory_mb", "threads", "wall_s",
+                   "process", "effective_parallelism", "process_memory_mb", "tensor_memory_mb", "note")
 
 
 @app.command()
@@ -428,6 +429,16 @@ def collect(
     timeout: Optional[float] = typer.Option(None, "--timeout", min=1,
                                             help="Seconds one run may take before it is killed."),
     fmt: RowsFormat = None,
+    threads: Optional[int] = typer.Option(None, "--threads", min=1,
+                                          help="Intra-op threads of every framework (CPU affinity plus the "
+                                               "framework's setting). Default: the CPUs this process may use."),
+    repeats: Optional[int] = typer.Option(None, "--repeats", min=1,
+                                          help="Fresh processes per configuration, interleaved round by round "
+                                               "(the collector's default: one, until the ingest reads the "
+                                               "samples nested per process that more write)."),
+    accumulate_gradients: bool = typer.Option(False, "--accumulate-gradients",
+                                              help="PyTorch keeps its gradients between steps (torch7's "
+                                                   "semantics) instead of clearing them before each."),
 ):
     """Measure PyTorch and JAX on this machine and write a submission file.
 
@@ -440,15 +451,16 @@ def collect(
 
     fmt = _out_format(fmt)
     asked = {"batch_size": batch_size, "precision": precision, "iterations": iterations, "warmup": warmup,
-             "device": device, "output": output, "machine_key": machine_key, "timeout_s": timeout}
+             "device": device, "output": output, "machine_key": machine_key, "timeout_s": timeout,
+             "threads": threads, "repeats": repeats}
     given: dict[str, Any] = {k: v for k, v in asked.items() if v is not None}
     defaults = _collect_defaults()  # the collector's own: the options above are None unless given
     frameworks, models = framework or defaults["frameworks"], model or defaults["models"]
     rounds = given.get("warmup", defaults["warmup"]) + given.get("iterations", defaults["iterations"])
-    bar = _collect_bar(len(frameworks) * len(models) * rounds)
+    bar = _collect_bar(len(frameworks) * len(models) * rounds * given.get("repeats", defaults["repeats"]))
     try:
         result = api.collect(frameworks, models, replace=replace, progress=bar, input_gradient=input_gradient,
-                             **given)
+                             accumulate_gradients=accumulate_gradients, **given)
     except KeyboardInterrupt:
         _err("Interrupted; nothing was written.")
         raise typer.Exit(code=int(ExitCode.INTERRUPTED)) from None

@@ -35,6 +35,8 @@ class RunSpec:
     warmup: int = 2
     iterations: int = 10
     input_gradient: bool = False
+    threads: int | None = None  # None: the framework's default (the worker pins nothing)
+    accumulate_gradients: bool = False
 
 
 @dataclass
@@ -44,10 +46,11 @@ class RunResult:
     reason: str | None = None  # why it failed
     data: dict = field(default_factory=dict)  # the worker's measurement when ok
     wall_s: float = 0.0  # spawn to reap, as seen by the collector
+    process: int = 0  # which of its configuration's processes this was (0-based, in the order they ran)
 
     def as_dict(self) -> dict:
         return {"spec": asdict(self.spec), "ok": self.ok, "reason": self.reason, "data": self.data,
-                "wall_s": self.wall_s}
+                "wall_s": self.wall_s, "process": self.process}
 
 
 def _signal_name(code: int) -> str:

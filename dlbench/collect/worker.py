@@ -7,6 +7,13 @@ object to --out: the measurement (`"ok": true`) or the reason it could not run
 precision). Anything else (a crash, the out-of-memory killer) leaves no file and
 the runner reports the exit status and the end of stderr.
 
+Threads: a spec with `threads` N pins this process to N of the CPUs it may use
+(`os.sched_setaffinity`, before any framework is imported: XLA:CPU sizes its pool
+to the affinity and obeys nothing else) and sets OMP_NUM_THREADS / MKL_NUM_THREADS
+to N; the adapter then sets the framework's own knob (`torch.set_num_threads`). For
+N = 1 XLA_FLAGS gets `--xla_cpu_multi_thread_eigen=false` too (the flag this jaxlib
+has; XLA's old `intra_op_parallelism_threads` is no XLA_FLAGS flag).
+
 Test hook: DLBENCH_COLLECT_CRASH="<framework>:<model>[:kill|abort|raise|hang]" makes the
 matching run die after building its model (SIGKILL by default, as the
 out-of-memory killer would), so tests can check the other runs go on.
@@ -49,6 +56,20 @@ def _maybe_crash(framework: str, model: str) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def pin_threads(n: int) -> list[int]:
+    """This process on the first `n` CPUs of its affinity, and the thread variables set; the CPUs."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))[:n]
+        os.sched_setaffinity(0, cpus)
+    except AttributeError:  # no affinity on this OS (macOS): the variables only
+        cpus = list(range(n))
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(n)
+    if n == 1 and "xla_cpu_multi_thread_eigen" not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+    return cpus
+
+
 def main(argv=None) -> int:
     started_ns = time.time_ns()
     p = argparse.ArgumentParser(prog="python -m dlbench.collect.worker")
@@ -63,6 +84,8 @@ def main(argv=None) -> int:
             progress.write(f"{phase} {i} {n}\n")
 
     spec = json.loads(args.spec)
+    if spec.get("threads"):
+        pin_threads(int(spec["threads"]))  # before the framework's import
 
     from .adapters import get_adapter
     from .errors import CollectError
@@ -82,7 +105,8 @@ def main(argv=None) -> int:
 
             vars(adapter)["make_input"] = make_input  # shadows the method on this instance only
         result = measure(adapter, model, spec["batch_size"], spec["precision"], spec["device"],
-                         spec["warmup"], spec["iterations"], spec.get("input_gradient", False), on_step)
+                         spec["warmup"], spec["iterations"], spec.get("input_gradient", False), on_step,
+                         threads=spec.get("threads"), accumulate_gradients=spec.get("accumulate_gradients", False))
     except CollectError as e:
         _write_json(args.out, {"ok": False, "reason": f"{type(e).__name__}: {e}"})
         return 3

@@ -2,12 +2,25 @@
 
     [<machine key>]                        name, type, host, devices (from the probe)
     [[<key>.models]]                       name, type, batch_size, input
-    [[<key>.models.frameworks]]            one per run: name, version, precision,
-                                           forward, backward (medians, ms), memory,
-                                           forward_samples, backward_samples (ms, in
-                                           iteration order), date, threads, warmup,
-                                           iterations, input_gradient, clock, command
+    [[<key>.models.frameworks]]            one per run: name, version, build, precision,
+                                           forward, backward (ms), memory, process_memory,
+                                           tensor_memory, date, threads,
+                                           effective_parallelism, load_before, load_after,
+                                           warmup, iterations, input_gradient,
+                                           accumulate_gradients, clock, command,
+                                           forward_samples, backward_samples
     [[<key>.models.frameworks.libraries]]  name, version
+
+A run is one configuration measured in one or more fresh processes (`repeats`).
+forward_samples / backward_samples: the timed iterations in order (ms); with one
+process a flat array, with several one inner array per process, in the order the
+processes ran (`[[...], [...], [...]]`), each array on one line. forward and
+backward: the median of the per-process medians (one process: the median).
+effective_parallelism, load_before, load_after: one number per process, in the same
+order. memory: the figure the warehouse reads today (CPU: process_memory; GPU: the
+allocator's peak); process_memory: the growth of the worker's resident set
+(compiler, heap retention and code pages included); tensor_memory: the framework's
+own account of a step's tensors (see the adapters); the median over processes.
 
 New runs are appended to an existing file. A run whose identity (machine,
 model, framework, version, precision, libraries, batch size) is already there
@@ -33,7 +46,10 @@ from .probe import Probe
 # Keys the collector writes on a framework entry that ingest/document.py does not know yet
 # (each is a validator warning until the ingest side adds it):
 KEYS_THE_VALIDATOR_DOES_NOT_KNOW = {
-    "date",  # TOML local date (datetime.date), the day of the run
+    "build",  # which build of the framework ran: "cpu", "cuda 12.4"
+    "process_memory", "tensor_memory",  # sizes as memory is ("833MB")
+    "effective_parallelism", "load_before", "load_after",  # arrays of numbers, one per process
+    "accumulate_gradients",  # true or false: torch7's accumulating backward (--accumulate-gradients)
 }
 
 HEADER = """\
@@ -41,7 +57,9 @@ HEADER = """\
 # One [[<machine>.models.frameworks]] entry per run. Times are milliseconds per
 # minibatch: forward and backward are the medians of forward_samples and
 # backward_samples (every timed iteration, in order, after `warmup` untimed ones).
-# memory is the peak over the worker's baseline (CPU: resident set; GPU: allocator peak).
+# Samples: one inner array per process when a run has several. memory is the peak over
+# the worker's baseline (CPU: resident set; GPU: allocator peak); process_memory the
+# resident set's growth, tensor_memory the framework's own account of a step's tensors.
 
 """
 
@@ -87,29 +105,41 @@ def machine_table(p: Probe, device: str = "cpu") -> dict:
 
 def framework_entry(data: dict, command: str, date: dt.date) -> dict:
     """One [[...frameworks]] entry from a worker's measurement."""
-    entry = {
-        "name": data["framework"],
-        "version": data["version"],
+    entry = {"name": data["framework"], "version": data["version"]}
+    if data.get("build"):
+        entry["build"] = data["build"]
+    entry.update({
         "precision": data["precision"],
         "forward": data["forward"],
         "backward": data["backward"],
-    }
-    if data.get("memory_bytes") is not None:
-        entry["memory"] = size_text(data["memory_bytes"], mb=True)
+    })
+    for key in ("memory", "process_memory", "tensor_memory"):
+        if data.get(key + "_bytes") is not None:
+            entry[key] = size_text(data[key + "_bytes"], mb=True)
+    entry.update({"date": date, "threads": data["threads"]})
+    for key in ("effective_parallelism", "load_before", "load_after"):
+        values = per_process(data, key)
+        if values and all(v is not None for v in values):
+            entry[key] = values
     entry.update({
-        "date": date,
-        "threads": data["threads"],
         "warmup": data["warmup"],
         "iterations": data["iterations"],
         "input_gradient": data["input_gradient"],
+        "accumulate_gradients": bool(data.get("accumulate_gradients", False)),
         "clock": data["clock"],
         "command": command,
-        "forward_samples": list(data["forward_samples"]),
-        "backward_samples": list(data["backward_samples"]),
+        "forward_samples": [list(x) if isinstance(x, list) else x for x in data["forward_samples"]],
+        "backward_samples": [list(x) if isinstance(x, list) else x for x in data["backward_samples"]],
     })
     if data.get("libraries"):
         entry["libraries"] = [{"name": n, "version": v} for n, v in data["libraries"]]
     return entry
+
+
+def per_process(data: dict, key: str) -> list:
+    """A per-process figure of a measurement as a list, one per process ([] when absent)."""
+    v = data.get(key)
+    return [] if v is None else list(v) if isinstance(v, list) else [v]
 
 
 def _libs(entry: dict) -> tuple:
@@ -224,10 +254,12 @@ def _key(k: str) -> str:
 
 
 def _value(v) -> str:
-    """A TOML value: tomli-w's formatting, but flat lists on one line (samples stay readable)."""
+    """A TOML value: tomli-w's formatting, but lists of plain values (and lists of such lists: the
+    samples of several processes) on one line, so samples stay readable."""
     import tomli_w
 
-    if isinstance(v, list) and not any(isinstance(x, (dict, list)) for x in v):
+    if isinstance(v, list) and not any(isinstance(x, dict) for x in v) and all(
+            not isinstance(x, list) or not any(isinstance(y, (dict, list)) for y in x) for x in v):
         return "[" + ", ".join(_value(x) for x in v) + "]"
     return tomli_w.dumps({"v": v})[len("v = "):].rstrip("\n")
 

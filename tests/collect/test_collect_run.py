@@ -1,4 +1,6 @@
-"""Real (tiny) collect runs: PyTorch and JAX on the CPU, AlexNet at batch 2, 3 iterations."""
+"""Real (tiny) collect runs: PyTorch and JAX on the CPU, AlexNet at batch 2, 3 iterations, one process
+per configuration (repeats=1: flat samples, which the ingest reads; the nested samples of several
+processes are tested in test_collect_protocol.py)."""
 from __future__ import annotations
 
 import os
@@ -12,6 +14,7 @@ import pytest
 import tomli
 
 from dlbench.collect import collect, summary_rows
+from dlbench.collect.api import available_cpus
 from dlbench.collect.errors import DuplicateRun
 from dlbench.collect.worker import CRASH_ENV
 from helpers import have, needs_jax, needs_torch, read_with_validator
@@ -26,7 +29,7 @@ def collected(tmp_path_factory):
     out = tmp_path_factory.mktemp("collect") / "out.toml"
     events = []
     result = collect(["torch", "jax"], ["alexnet"], batch_size=2, iterations=ITER, warmup=1, output=out,
-                     progress=events.append, command="dlbench collect --test")
+                     progress=events.append, command="dlbench collect --test", repeats=1)
     return out, result, events
 
 
@@ -55,6 +58,10 @@ def test_file_has_everything(collected):
         assert all(x > 0 for x in f["forward_samples"] + f["backward_samples"])
         assert f["precision"] == "fp32" and f["threads"] >= 1 and f["memory"].endswith("MB")
         assert f["command"] == "dlbench collect --test" and f["clock"] == "time.perf_counter_ns"
+        assert f["threads"] == available_cpus()  # the default: every CPU of the affinity, for both
+        assert f["accumulate_gradients"] is False
+        assert f["process_memory"].endswith("MB") and f["tensor_memory"].endswith("MB")
+        assert len(f["effective_parallelism"]) == len(f["load_before"]) == len(f["load_after"]) == 1
     torch_libs = {lib["name"] for lib in model["frameworks"][0]["libraries"]}
     assert "oneDNN" in torch_libs or "MKL" in torch_libs
     rows = summary_rows(result)
@@ -80,10 +87,11 @@ def test_same_run_again_is_refused_then_replaced(collected):
     before = out.read_text()
     t0 = time.perf_counter()
     with pytest.raises(DuplicateRun, match="already has this run"):
-        collect(["torch"], ["alexnet"], batch_size=2, iterations=ITER, warmup=1, output=out)
+        collect(["torch"], ["alexnet"], batch_size=2, iterations=ITER, warmup=1, output=out, repeats=1)
     assert time.perf_counter() - t0 < 30  # refused before measuring
     assert out.read_text() == before
-    res = collect(["torch"], ["alexnet"], batch_size=2, iterations=2, warmup=0, output=out, replace=True)
+    res = collect(["torch"], ["alexnet"], batch_size=2, iterations=2, warmup=0, output=out, replace=True,
+                  repeats=1)
     assert res.written
     fws = tomli.loads(out.read_text())[res.machine_key]["models"][0]["frameworks"]
     assert sorted(f["name"] for f in fws) == ["JAX", "PyTorch"]
@@ -94,7 +102,8 @@ def test_same_run_again_is_refused_then_replaced(collected):
 def test_crash_is_a_failed_run_and_others_go_on(tmp_path, monkeypatch):
     monkeypatch.setenv(CRASH_ENV, "torch:alexnet")  # SIGKILL, as the out-of-memory killer
     out = tmp_path / "out.toml"
-    res = collect(["torch"], ["alexnet", "googlenet"], batch_size=1, iterations=1, warmup=0, output=out)
+    res = collect(["torch"], ["alexnet", "googlenet"], batch_size=1, iterations=1, warmup=0, output=out,
+                  repeats=1)
     assert [r.ok for r in res.runs] == [False, True]
     assert "SIGKILL" in res.failed[0].reason and "out-of-memory" in res.failed[0].reason
     doc = tomli.loads(out.read_text())
@@ -106,7 +115,8 @@ def test_crash_is_a_failed_run_and_others_go_on(tmp_path, monkeypatch):
 @needs_torch
 def test_python_error_in_worker_is_a_failed_run(tmp_path, monkeypatch):
     monkeypatch.setenv(CRASH_ENV, "torch:googlenet:raise")
-    res = collect(["torch"], ["googlenet"], batch_size=1, iterations=1, warmup=0, output=tmp_path / "o.toml")
+    res = collect(["torch"], ["googlenet"], batch_size=1, iterations=1, warmup=0, output=tmp_path / "o.toml",
+                  repeats=1)
     assert not res.written and not (tmp_path / "o.toml").exists()
     assert "exited with status 1" in res.failed[0].reason and "RuntimeError" in res.failed[0].reason
 
@@ -119,7 +129,8 @@ def test_ctrl_c_kills_the_worker_and_writes_nothing(tmp_path):
 
     out = tmp_path / "out.toml"
     code = ("from pathlib import Path; from dlbench.collect import collect\n"
-            f"collect(['torch'], ['alexnet', 'googlenet'], batch_size=1, iterations=1, warmup=0, output=Path({str(out)!r}))")
+            f"collect(['torch'], ['alexnet', 'googlenet'], batch_size=1, iterations=1, warmup=0, output=Path({str(out)!r}), "
+            "repeats=1)")
     env = dict(os.environ, **{CRASH_ENV: "torch:alexnet:hang"}, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
     worker = None
@@ -145,6 +156,6 @@ def test_ctrl_c_kills_the_worker_and_writes_nothing(tmp_path):
 def test_fp16_on_cpu_is_a_clear_result(tmp_path):
     """fp16 on a CPU either runs or fails with PrecisionUnsupported naming the precision, never a crash."""
     res = collect(["torch"], ["googlenet"], batch_size=1, iterations=1, warmup=0, precision="fp16",
-                  output=tmp_path / "o.toml")
+                  output=tmp_path / "o.toml", repeats=1)
     r = res.runs[0]
     assert r.ok or ("PrecisionUnsupported" in r.reason and "fp16" in r.reason)

@@ -1,11 +1,25 @@
 """Plain JAX (lax convolutions and reduce_window, NCHW) from the layer specs in models.py.
 
-The forward is `jax.jit` of `jax.vjp(apply, params[, x])`: it returns the output and
-the residuals backward needs, as torch's autograd forward and torch7's
-updateOutput keep them; the backward is `jax.jit` of applying that vjp to the
-output gradient. So forward and backward are timed apart, as in benchmark.lua,
-without computing the forward twice (value_and_grad would). jax is imported in
-available().
+The forward is `jax.vjp(jax.jit(apply), params)`, called outside jit: it runs the compiled
+forward and keeps, as residuals, the activations backward needs and *references* to the
+weights (the very parameter arrays: no copy). The backward is the returned pullback
+applied to the output gradient, also outside jit (it runs a compiled, cached program). So
+forward and backward time apart, as in benchmark.lua, and forward + backward is a plain
+training step.
+
+Why not the protocol before issue 20, `jax.jit(lambda p, x: jax.vjp(...))`: a jitted
+function's outputs are fresh buffers, so its residual outputs were copies of every weight
+(244 MB of AlexNet's 264 MB of residuals), timed as forward: forward + backward was 1.12-
+1.27x a plain `jit(value_and_grad)` step, the forward 1.85x `jit(apply)`. Measured with
+`vjp(jit(apply))` outside jit: 0.96-1.01x of that step (issue 20). Not `jax.jit` of the
+returned pullback either: that recompiles on every call (5.6x slower). And not
+"forward = jit(apply), backward = step - forward" (convnet-benchmarks' TensorFlow script):
+it computes the forward twice per iteration and its backward samples are differences of
+two noisy times; this forward is a training forward, as torch's (autograd records) is.
+
+tensor_memory: the compiled training step's own account (`memory_analysis()`: arguments +
+outputs + temporaries - aliased) on a CPU, `memory_stats()["peak_bytes_in_use"]` on a GPU
+(untested). jax is imported in available().
 """
 from __future__ import annotations
 
@@ -49,12 +63,13 @@ class JaxAdapter(Adapter):
         return "gpu" if self.device == "cuda" else "cpu"
 
     def build(self, spec: ModelSpec, batch_size: int, precision: str, device: str,
-              input_gradient: bool = False) -> None:
+              input_gradient: bool = False, accumulate_gradients: bool = False) -> None:
+        """accumulate_gradients: JAX has no gradients to accumulate into; a step always returns fresh ones."""
         jax = self.jax
         import jax.numpy as jnp
 
         self.spec, self.batch_size, self.precision, self.device = spec, batch_size, precision, device
-        self.input_gradient = input_gradient
+        self.input_gradient, self.accumulate_gradients = input_gradient, False
         try:
             self.dev = jax.devices(self._platform())[0]
         except RuntimeError as e:
@@ -67,11 +82,11 @@ class JaxAdapter(Adapter):
         def apply(params, x):
             return _apply(jax, jnp, layers, params, x)
 
+        japply = jax.jit(apply)
         if input_gradient:
-            self._fwd = jax.jit(lambda p, x: jax.vjp(apply, p, x))
+            self._fwd = lambda p, x: jax.vjp(japply, p, x)
         else:
-            self._fwd = jax.jit(lambda p, x: jax.vjp(lambda q: apply(q, x), p))
-        self._bwd = jax.jit(lambda vjp_fn, g: vjp_fn(g))
+            self._fwd = lambda p, x: jax.vjp(lambda q: japply(q, x), p)
         self._apply = apply
 
     def _check_precision(self) -> None:
@@ -110,7 +125,7 @@ class JaxAdapter(Adapter):
 
     def backward(self, handle):
         _, vjp_fn = handle
-        self._last = self._bwd(vjp_fn, self.grad_out)
+        self._last = vjp_fn(self.grad_out)
         return self._last
 
     def synchronize(self) -> None:
@@ -133,6 +148,23 @@ class JaxAdapter(Adapter):
             if "peak_bytes_in_use" in stats:
                 return int(stats["peak_bytes_in_use"])
         return super().peak_memory_bytes()
+
+    def tensor_memory_bytes(self) -> int | None:
+        if self.device == "cuda":  # untested here: no GPU on the machine this was written on
+            return self.peak_memory_bytes() if "peak_bytes_in_use" in (self.dev.memory_stats() or {}) else None
+        jax, apply = self.jax, self._apply
+        argnums = (0, 1) if self.input_gradient else (0,)
+
+        def step(p, x, g):
+            return jax.vjp(apply, p, x)[1](g)[:len(argnums)]
+
+        try:
+            m = jax.jit(step).lower(self.params, self.x, self.grad_out).compile().memory_analysis()
+            total = (m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes
+                     - m.alias_size_in_bytes)
+        except Exception:  # not every backend or version gives an analysis; never fail a run on it
+            return None
+        return int(total) if total > 0 else None
 
 
 def _init(jnp, layers, dtype, rng=None):

@@ -1,4 +1,18 @@
-"""PyTorch (eager, NCHW) from the layer specs in models.py. torch is imported in available()."""
+"""PyTorch (eager, NCHW) from the layer specs in models.py. torch is imported in available().
+
+A timed step is what a PyTorch user's training step is: the gradients are cleared with
+`zero_grad(set_to_none=True)` before it, outside the timed region (`before_step`), so the
+backward allocates fresh gradients instead of adding into the old ones. Without that (the
+protocol before issue 20), every backward after the first ran a memory-bound add over all
+the parameters (AccumulateGrad: 39.6 ms of a 223 ms AlexNet backward in the profiler; the
+backward 1.09-1.20x slower). torch7 folded the accumulation into its GEMM (beta = 1), where
+it cost nothing; `accumulate_gradients=True` (`--accumulate-gradients`) keeps its semantics
+anyway, and is recorded on the run.
+
+tensor_memory: the parameters, their gradients (when kept), the input and the output
+gradient, plus the peak of what one step allocates, from the profiler's memory events
+(`profile_memory=True`) on a CPU, `torch.cuda.max_memory_allocated` on a GPU (untested).
+"""
 from __future__ import annotations
 
 import re
@@ -39,11 +53,15 @@ class TorchAdapter(Adapter):
                 libs.append(("MKL", m.group(1)))
         return {"version": torch.__version__.split("+")[0], "libraries": libs}
 
+    def build_text(self) -> str | None:
+        cuda = self.torch.version.cuda  # None in a CPU-only build
+        return f"cuda {cuda}" if cuda else "cpu"
+
     def build(self, spec: ModelSpec, batch_size: int, precision: str, device: str,
-              input_gradient: bool = False) -> None:
+              input_gradient: bool = False, accumulate_gradients: bool = False) -> None:
         torch = self.torch
         self.spec, self.batch_size, self.precision, self.device = spec, batch_size, precision, device
-        self.input_gradient = input_gradient
+        self.input_gradient, self.accumulate_gradients = input_gradient, accumulate_gradients
         if device == "cuda":
             if not torch.cuda.is_available():
                 raise DeviceUnavailable("device cuda requested but torch.cuda.is_available() is False")
@@ -78,11 +96,16 @@ class TorchAdapter(Adapter):
         out = (self.batch_size,) + output_shape(spec.layers, spec.input_shape)
         self.grad_out = torch.randn(out, generator=g).to(self.device, self.dtype)
 
+    def before_step(self) -> None:
+        if not self.accumulate_gradients:
+            self.model.zero_grad(set_to_none=True)
+            if self.x.grad is not None:
+                self.x.grad = None
+
     def forward(self):
         return self.model(self.x)
 
     def backward(self, handle):
-        # torch7 accGradParameters accumulates into the gradients in its timed loop; so does this
         handle.backward(self.grad_out)
         return None
 
@@ -96,6 +119,9 @@ class TorchAdapter(Adapter):
     def threads(self) -> int:
         return self.torch.get_num_threads()
 
+    def set_threads(self, n: int) -> None:
+        self.torch.set_num_threads(n)
+
     def reset_memory_baseline(self) -> None:
         super().reset_memory_baseline()
         if self.device == "cuda" and self.torch.cuda.is_available():
@@ -105,6 +131,47 @@ class TorchAdapter(Adapter):
         if self.device == "cuda":  # untested here: no GPU on the machine this was written on
             return int(self.torch.cuda.max_memory_allocated())
         return super().peak_memory_bytes()
+
+    def _live_bytes(self) -> int:
+        """Bytes of the tensors a step starts with: parameters, their gradients, input, output gradient."""
+        seen: dict[int, int] = {}
+        tensors = [self.x, self.grad_out, self.x.grad]
+        for p in self.model.parameters():
+            tensors += [p, p.grad]
+        for t in tensors:
+            if t is not None:
+                st = t.untyped_storage()
+                seen[st.data_ptr()] = st.nbytes()
+        return sum(seen.values())
+
+    def tensor_memory_bytes(self) -> int | None:
+        """One untimed step's peak tensor memory (see the module docstring); None if the profiler
+        gives no memory events."""
+        torch = self.torch
+        if self.device == "cuda":  # untested here: no GPU on the machine this was written on
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            self.before_step()
+            self.backward(self.forward())
+            torch.cuda.synchronize()
+            return int(torch.cuda.max_memory_allocated())
+        from torch.profiler import ProfilerActivity, profile
+
+        self.before_step()
+        start = self._live_bytes()
+        try:
+            with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+                self.backward(self.forward())
+            events = [e for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"]
+        except Exception:  # the memory events are the profiler's internals; never fail a run on them
+            return None
+        if not events:
+            return None
+        now = peak = 0
+        for e in sorted(events, key=lambda e: e.start_ns()):
+            now += e.nbytes()  # negative for a free
+            peak = max(peak, now)
+        return start + peak
 
 
 def _sequential(nn, layers):
