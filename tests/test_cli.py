@@ -123,7 +123,7 @@ def test_collect_passes_only_what_was_given(tmp_path, monkeypatch):
     frameworks, models, kwargs = calls[0]
     assert (frameworks, models) == (["torch", "jax"], ["alexnet"])
     assert {k: v for k, v in kwargs.items() if k != "progress"} == {
-        "precision": "bf16", "replace": False, "input_gradient": False}
+        "precision": "bf16", "replace": False, "input_gradient": False, "accumulate_gradients": False}
     cli("collect", "--framework", "jax", "--iterations", "3", "--warmup", "0", "-o", tmp_path / "x.toml")
     assert calls[1][0] == ["jax"] and len(calls[1][1]) == 4
     assert {k: calls[1][2][k] for k in ("iterations", "warmup", "output")} == {
