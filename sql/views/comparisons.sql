@@ -35,7 +35,7 @@ WITH metrics AS (
 pairs AS (
     SELECT 0 AS baseline_state, b.run_id AS baseline_run_id,
            0 AS contender_state, c.run_id AS contender_run_id, m.metric,
-           1.10 AS factor, 0.01 AS alpha
+           CAST(1.10 AS DOUBLE) AS factor, CAST(0.01 AS DOUBLE) AS alpha  -- doubles on every engine (Spark reads 1.10 as a decimal)
     FROM results AS b
     JOIN results AS c ON c.machine_id = b.machine_id AND c.model_key = b.model_key AND c.run_id <> b.run_id
     CROSS JOIN metrics AS m
