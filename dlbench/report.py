@@ -106,7 +106,9 @@ def build(con, filters: Filters, chart_files=None) -> str:
     sources = _rows(con, "sources")
     machine_rows = _rows(con, "machines")
     model_rows = _rows(con, "models")
-    runs = _rows(con, "rankings")
+    # the same rows; with a baseline, against its best run (a query of its own, so that a report
+    # without one never plans the baseline's macro and the view comparisons)
+    runs = _rows(con, "baseline_rankings" if f.baseline_name else "rankings")
     findings = _rows(con, "data_quality")
     checks = Checks(con)
 
