@@ -169,10 +169,11 @@ def run_id_of(natural: RunKey) -> int:
 
 
 def config_id_of(natural: RunKey) -> int:
-    """The id of a run's configuration: its natural key without the date. The same configuration
-    measured on two days is two runs (two run_ids) of one config_id: what two states of a
-    comparison pair on (dlbench compare old.toml new.toml, collected on different days)."""
-    return stable_id("config", *natural._replace(date=None))
+    """The id of a run's configuration: the run_id it would have without its date. The same
+    configuration measured on two days is two runs (two run_ids) of one config_id: what two states
+    of a comparison pair on (dlbench compare old.toml new.toml, collected on different days); a run
+    with no date has config_id = run_id."""
+    return run_id_of(natural._replace(date=None))
 
 
 def stack_ids_of(framework: str, version: str, libs, has_libraries: bool, precision: str | None) -> tuple[int, int]:
@@ -829,7 +830,7 @@ class _Reader(_Checks):
         self.rows["runs"].append((
             run_id, machine_id, model_id, framework_id, self.source_id, path[-1], line, precision, label,
             libraries_label(libs) if libs else None, "libraries" in f, _extra_json(extra), date, *stack_ids,
-            config_id_of(natural)))
+            run_id if natural.date is None else config_id_of(natural)))
         for lr in lib_rows:
             lr["run_id"] = run_id
             self.rows["run_libraries"].append(lr)

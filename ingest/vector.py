@@ -302,11 +302,13 @@ def read(file: str, text: str, sections: list) -> Batch:
     stack_suffixes = pa.array(suffixes, pa.string()).take(stack.indices)
     keys = pc.binary_join_element_wise(prefixes, stack_suffixes, "")
     run_id = pa.array([id_of_text(k) for k in keys.cast(pa.binary()).to_pylist()], pa.int64())
-    # config_id_of: the same key without the date, under its own name
-    config_prefixes = pa.array([key_text("config", *run_key(m.workload._replace(date=None), "", "", (), None)[:-4], "")
-                                for m in models], pa.string()).take(fw_model)
-    config_keys = pc.binary_join_element_wise(config_prefixes, stack_suffixes, "")
-    config_id = pa.array([id_of_text(k) for k in config_keys.cast(pa.binary()).to_pylist()], pa.int64())
+    # config_id_of: the run_id without the date, which is the run_id itself for a model with no date
+    config_id = run_id
+    if any(m.workload.date is not None for m in models):
+        config_prefixes = pa.array([key_text("run", *run_key(m.workload._replace(date=None), "", "", (), None)[:-4], "")
+                                    for m in models], pa.string()).take(fw_model)
+        config_keys = pc.binary_join_element_wise(config_prefixes, stack_suffixes, "")
+        config_id = pa.array([id_of_text(k) for k in config_keys.cast(pa.binary()).to_pylist()], pa.int64())
     machine_ids = pa.array([m.machine_id for m in models], pa.int64())
     model_ids = pa.array([m.model_id for m in models], pa.int64())
     has_libraries = pc.greater(pc.subtract(pa.concat_arrays([lib_start.slice(1), pa.array([n_lib], pa.int64())]),
