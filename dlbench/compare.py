@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 from . import sqlfiles
 from .errors import UsageError
+from .fmt import MISSING, fmt_ms, ratio3
 from .output import markdown, render
-from .report import fmt_ms
 
 if TYPE_CHECKING:
     from .warehouse import Warehouse
@@ -122,7 +122,7 @@ class Comparison:
     # -- text ------------------------------------------------------------------------
     def _value(self, v) -> str:
         if v is None:
-            return "—"
+            return MISSING
         return fmt_ms(v / 1e6) if self.metric == "memory_bytes" else fmt_ms(round(v, 1))
 
     def markdown(self) -> str:
@@ -146,8 +146,8 @@ class Comparison:
             if r["contender_machine_key"] and r["contender_machine_key"] != machine:
                 machine += f" → {r['contender_machine_key']}"
             body.append(tuple([r["mark"], r["model"]] + ([machine] if many_machines else []) + [
-                r["baseline_stack"] or "—", self._value(r["baseline_value"]), r["contender_stack"] or "—",
-                self._value(r["contender_value"]), _ratio(r["ratio"]), _interval(r["ratio_low"], r["ratio_high"]),
+                r["baseline_stack"] or MISSING, self._value(r["baseline_value"]), r["contender_stack"] or MISSING,
+                self._value(r["contender_value"]), ratio3(r["ratio"]), _interval(r["ratio_low"], r["ratio_high"]),
                 _p(r["p_value"]), r["verdict"]]))
         out.append(markdown(columns, body, align_right={f"baseline {self.unit}", f"contender {self.unit}",
                                                         "ratio", "p"}))
@@ -156,7 +156,7 @@ class Comparison:
             out.append("Geometric mean of the ratios over the models each pair of stacks shares:\n")
             body = [(g["baseline_stack"] + (f" ({g['baseline_machine_key']})" if many_machines else ""),
                      g["contender_stack"] + (f" ({g['contender_machine_key']})" if many_machines else ""),
-                     str(g["models"]), _ratio(g["geomean_ratio"]), _interval(g["geomean_low"], g["geomean_high"]),
+                     str(g["models"]), ratio3(g["geomean_ratio"]), _interval(g["geomean_low"], g["geomean_high"]),
                      _words(g["geomean_ratio"], self.metric))
                     for g in means]
             out.append(markdown(["baseline", "contender", "models", "geomean ratio", "interval", "reading"], body,
@@ -211,24 +211,20 @@ def legend(factor: float, alpha: float) -> str:
     return "\n".join(lines)
 
 
-def _ratio(v) -> str:
-    return "—" if v is None else f"{v:.3f}"
-
-
 def _interval(lo, hi) -> str:
-    return "—" if lo is None or hi is None else f"{lo:.3f}–{hi:.3f}"
+    return MISSING if lo is None or hi is None else f"{ratio3(lo)}–{ratio3(hi)}"
 
 
 def _p(p) -> str:
     if p is None:
-        return "—"
+        return MISSING
     return "1" if p >= 0.9995 else (f"{p:.3f}" if p >= 0.001 else f"{p:.1e}")
 
 
 def _words(ratio, metric: str) -> str:
     """pyperf's reading of a ratio: "1.10x slower", "1.25x faster", "same"."""
     if ratio is None:
-        return "—"
+        return MISSING
     more, less = ("bigger", "smaller") if metric == "memory_bytes" else ("slower", "faster")
     if round(ratio, 3) == 1:
         return "same"

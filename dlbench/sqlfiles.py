@@ -22,7 +22,6 @@ from importlib import resources
 
 from .errors import DlbenchError
 
-FOLDERS = ("schema", "views", "macros", "report", "seeds", "fragments")
 # what goes into a warehouse, and so into its fingerprint: the files that make its tables, views
 # and macros, and what those include
 BUILT_FROM = ("schema", "views", "macros", "fragments", "seeds")
@@ -141,11 +140,6 @@ def seed(name: str) -> Seed:
         raise SqlMissing(f"dlbench's seed seeds/{name}.csv has rows of the wrong length (lines {bad}); "
                          "reinstall dlbench")
     return Seed(name, tuple(header), tuple(tuple(_cell(c) for c in r) for r in body))
-
-
-def seeds() -> list[Seed]:
-    """Every seed of sql/seeds, by name."""
-    return [seed(p.name[:-4]) for p in sql_files("seeds", ".csv")]
 
 
 @dataclass(frozen=True)
