@@ -439,7 +439,8 @@ def test_stacks_that_look_alike_are_two_stacks(project):
 
 
 def test_two_states_pair_on_run_id(project):
-    """Two states pair each run with the run of the same run_id (the hash of its natural key), as
+    """Two states with no dates pair each run with the run of the same run_id (the hash of its natural
+    key; config_id, what they pair on, is the run_id itself for a run with no date), as
     each warehouse numbers it: no id is shifted, and a run only one state has is not paired."""
     for name in ("main", "pr"):
         Path(f"{name}.toml").write_text((ROOT / "tests" / "data" / f"compare_{name}.toml").read_text())
